@@ -1,0 +1,1 @@
+"""Performance benchmarks for the adoptsim engine (see benchmarks/README.md)."""

@@ -1,0 +1,136 @@
+"""What the model reports: per-firm weekly records, employees' visible states, the pilot table and the summary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.pilots import ABANDONED, BACK, KINDS, NO_DUPLICATE, POC, PRODUCTION, SCALED, STAGES, STALLED, PilotTable
+from sim.rules import firm_mean
+from sim.schema import Params
+from sim.state import Organisation, Workforce
+
+NON_USER, COMPLIANT, COMMITTED, ENGAGED = range(4)
+COUNT_COLUMNS = frozenset(
+    {"employees", *STAGES, "stalled", "abandoned", "duplicates_merged", "knowledge", "revenue", "savings"}
+)
+"""Time-series columns that add up across firms (the others are rates or means)."""
+
+
+def employee_states(w: Workforce, p: Params) -> np.ndarray:
+    """Each employee's visible state: non-user, compliant user (uses AI without having adopted it),
+    committed user (adopted, not yet engaged) or engaged adopter."""
+    user = w.usage >= p.usage.user_threshold
+    engaged = w.engagement >= p.engagement.engaged_threshold
+    return np.select([engaged, user & w.adopted, user], [ENGAGED, COMMITTED, COMPLIANT], NON_USER)
+
+
+def weekly_record(
+    week: int, w: Workforce, org: Organisation, table: PilotTable, merged: np.ndarray, p: Params
+) -> dict[str, np.ndarray]:
+    """One week's figures, one value per firm."""
+    n_firms = org.n_firms
+    record = {
+        "week": np.full(n_firms, week),
+        "firm": np.arange(n_firms),
+        "employees": org.firm_employees.astype(np.int64),
+        "usage_rate": firm_mean((w.usage >= p.usage.user_threshold).astype(float), w, org),
+        "engagement_rate": firm_mean((w.engagement >= p.engagement.engaged_threshold).astype(float), w, org),
+        "adopted_share": firm_mean(w.adopted.astype(float), w, org),
+        "mean_usage": firm_mean(w.usage, w, org),
+        "mean_engagement": firm_mean(w.engagement, w, org),
+        "mean_anxiety": firm_mean(w.anxiety, w, org),
+        "mean_attitude": firm_mean(w.attitude, w, org),
+        "mean_skill": firm_mean(w.skill, w, org),
+        "mean_team_safety": np.bincount(org.team_firm, weights=org.team_safety, minlength=n_firms)
+        / np.bincount(org.team_firm, minlength=n_firms),
+    }
+    live = table.status != ABANDONED
+    for stage, name in enumerate(STAGES):
+        record[name] = np.bincount(table.firm[live & (table.stage == stage)], minlength=n_firms)
+    record["stalled"] = np.bincount(table.firm[table.status == STALLED], minlength=n_firms)
+    record["abandoned"] = np.bincount(table.firm[table.status == ABANDONED], minlength=n_firms)
+    record["duplicates_merged"] = merged.copy()
+    record["knowledge"] = org.firm_knowledge.copy()
+    record["revenue"] = org.firm_revenue.copy()
+    record["savings"] = org.firm_savings.copy()
+    return record
+
+
+def timeseries_frame(records: list[dict[str, np.ndarray]], firm_names: list[str]) -> pd.DataFrame:
+    """All weekly records as one table, a row per week and firm."""
+    frame = pd.DataFrame({key: np.concatenate([r[key] for r in records]) for key in records[0]})
+    frame.insert(2, "firm_name", np.asarray(firm_names, dtype=object)[frame["firm"].to_numpy()])
+    return frame
+
+
+def pilot_outcomes(table: PilotTable) -> np.ndarray:
+    """Each pilot's outcome: the stage it reached if it is still live and moving, else stalled or abandoned."""
+    stage_names = np.asarray(STAGES, dtype=object)[table.stage]
+    return np.select(
+        [table.status == ABANDONED, table.status == STALLED, table.stage >= PRODUCTION],
+        ["abandoned", "stalled", stage_names],
+        "in progress",
+    )
+
+
+def pilots_frame(table: PilotTable, org: Organisation, firm_names: list[str], final_week: int) -> pd.DataFrame:
+    """A row per pilot: owner, kind, platform, alignment, duplication, stage reached, weeks and outcome."""
+    end = np.where(table.week_ended >= 0, table.week_ended, final_week)
+    return pd.DataFrame(
+        {
+            "pilot": np.arange(len(table)),
+            "firm": np.asarray(firm_names, dtype=object)[table.firm],
+            "team": table.team,
+            "team_function": np.asarray(KINDS, dtype=object)[org.team_back_office[table.team].astype(int)],
+            "kind": np.asarray(KINDS, dtype=object)[table.kind],
+            "use_case": table.use_case,
+            "value": np.round(table.value, 4),
+            "depth": np.round(table.depth, 4),
+            "platform": table.platform,
+            "aligned": table.aligned,
+            "duplicate_of": table.duplicate_of,
+            "stage_reached": np.asarray(STAGES, dtype=object)[table.stage],
+            "week_proposed": table.week_proposed,
+            "weeks": end - table.week_proposed,
+            "weeks_in_stage": end - table.week_in_stage,
+            "outcome": pilot_outcomes(table),
+        }
+    )
+
+
+def headline(
+    w: Workforce, table: PilotTable, org: Organisation, merged: np.ndarray, p: Params, firms: np.ndarray
+) -> dict[str, float]:
+    """The headline figures over the given firms: the pilot funnel, usage against engagement, anxiety, value."""
+    staff = np.isin(w.firm, firms)
+    rows = np.isin(table.firm, firms)
+    stage, status = table.stage[rows], table.status[rows]
+    pocs = stage >= POC
+    reached_production = stage >= PRODUCTION
+    scaled = stage == SCALED
+    n_pocs = max(int(pocs.sum()), 1)
+    return {
+        "employees": int(staff.sum()),
+        "pilots_proposed": int(rows.sum()),
+        "pilots_started": int(pocs.sum()),
+        "pilots_reached_production": int(reached_production.sum()),
+        "pilots_scaled": int(scaled.sum()),
+        "pilots_abandoned": int((status == ABANDONED).sum()),
+        "pilots_stalled": int((status == STALLED).sum()),
+        "scaled_back_office": int((scaled & (table.kind[rows] == BACK)).sum()),
+        "poc_to_production": float(reached_production.sum() / n_pocs),
+        "poc_scrapped": float((pocs & ~reached_production & (status == ABANDONED)).sum() / n_pocs),
+        "duplicate_pilots": int((table.duplicate_of[rows] != NO_DUPLICATE).sum()),
+        "duplicates_merged": int(merged[firms].sum()),
+        "aligned_share": float(table.aligned[rows].mean()) if rows.any() else 0.0,
+        "platforms_in_use": int(len(np.unique(table.platform[rows]))),
+        "usage_rate": float((w.usage[staff] >= p.usage.user_threshold).mean()),
+        "engagement_rate": float((w.engagement[staff] >= p.engagement.engaged_threshold).mean()),
+        "adopted_share": float(w.adopted[staff].mean()),
+        "mean_anxiety": float(w.anxiety[staff].mean()),
+        "mean_attitude": float(w.attitude[staff].mean()),
+        "mean_skill": float(w.skill[staff].mean()),
+        "revenue": float(org.firm_revenue[firms].sum()),
+        "savings": float(org.firm_savings[firms].sum()),
+    }

@@ -1,0 +1,267 @@
+"""The pilot funnel: a table of pilots (one row each, columns as arrays) and the weekly pilot rules.
+
+Stages run idea -> proof of concept -> pilot -> production -> scaled across teams. A pilot that is not
+ready may stall; a stalled pilot resumes or, after `abandon_after` weeks, is abandoned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from sim.rules import firm_mean, team_mean
+from sim.schema import Params
+from sim.state import SHARED_PLATFORM, Organisation, Workforce
+
+STAGES = ("idea", "poc", "pilot", "production", "scaled")
+IDEA, POC, PILOT, PRODUCTION, SCALED = range(5)
+ACTIVE, STALLED, ABANDONED = range(3)
+FRONT, BACK = 0, 1
+KINDS = ("front-office", "back-office")
+NO_DUPLICATE = -1
+
+
+@dataclass
+class PilotTable:
+    """All pilots ever proposed and kept (merged duplicates are only counted), one array per column."""
+
+    firm: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    team: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    kind: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    use_case: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    value: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    depth: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    platform: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    aligned: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    duplicate_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    stage: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    status: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    week_proposed: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    week_in_stage: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    week_stalled: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    week_ended: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def __len__(self) -> int:
+        return len(self.firm)
+
+    def append(self, **columns: np.ndarray) -> None:
+        """Add rows; every column must be given."""
+        for column in fields(self):
+            setattr(self, column.name, np.concatenate([getattr(self, column.name), columns[column.name]]))
+
+    @property
+    def live(self) -> np.ndarray:
+        """Pilots not abandoned."""
+        return self.status != ABANDONED
+
+    def case_key(self, n_use_cases: int) -> np.ndarray:
+        """One integer per (firm, kind, use case): pilots with equal keys build the same thing."""
+        return (self.firm * 2 + self.kind) * n_use_cases + self.use_case
+
+
+@dataclass
+class FunnelEvents:
+    """Counts of this week's pilot events per firm, used by the signals and the records."""
+
+    production_front: np.ndarray
+    production_back: np.ndarray
+    scaled_front: np.ndarray
+    scaled_back: np.ndarray
+    abandoned: np.ndarray
+
+    @classmethod
+    def none(cls, n_firms: int) -> FunnelEvents:
+        """A week without events."""
+        return cls(*(np.zeros(n_firms) for _ in fields(cls)))
+
+
+def propose(
+    table: PilotTable, w: Workforce, org: Organisation, p: Params, week: int, rng: np.random.Generator
+) -> np.ndarray:
+    """New ideas arrive from teams in proportion to their enthusiasm (attitude and use). Governance merges
+    a share of duplicates before they start; returns the number merged per firm."""
+    pp = p.pilots
+    enthusiasm = team_mean(w.attitude * (0.5 + w.usage), w, org)
+    teams = np.repeat(np.arange(org.n_teams), rng.poisson(pp.intake * enthusiasm))
+    if len(teams) == 0:
+        return np.zeros(org.n_firms)
+    firm = org.team_firm[teams]
+    alignment = org.firm_alignment[firm]
+    kind = choose_kind(org.team_back_office[teams], alignment, pp.back_office_bias, rng)
+    use_case = rng.integers(0, pp.use_cases, len(teams))
+    key = (firm * 2 + kind) * pp.use_cases + use_case
+    first_owner = earliest_live_pilot(table, pp.use_cases, key)
+    repeated_in_batch = np.zeros(len(teams), bool)
+    repeated_in_batch[np.setdiff1d(np.arange(len(teams)), np.unique(key, return_index=True)[1])] = True
+    duplicate = (first_owner != NO_DUPLICATE) | repeated_in_batch
+    merged = duplicate & (rng.random(len(teams)) < pp.duplicate_detection * alignment)
+    keep = ~merged
+    n = int(keep.sum())
+    value_scale = np.where(kind == BACK, pp.back_value, pp.front_value)
+    depth_mean = np.where(kind == BACK, pp.back_depth, pp.front_depth)
+    table.append(
+        firm=firm[keep],
+        team=teams[keep],
+        kind=kind[keep],
+        use_case=use_case[keep],
+        value=(value_scale * rng.lognormal(0, 0.3, len(teams)))[keep],
+        depth=np.clip(depth_mean + rng.normal(0, 0.1, len(teams)), 0, 1)[keep],
+        platform=org.team_platform[teams][keep],
+        aligned=(rng.random(len(teams)) < alignment)[keep],
+        duplicate_of=np.where(duplicate, first_owner, NO_DUPLICATE)[keep],
+        stage=np.full(n, IDEA),
+        status=np.full(n, ACTIVE),
+        week_proposed=np.full(n, week),
+        week_in_stage=np.full(n, week),
+        week_stalled=np.full(n, -1),
+        week_ended=np.full(n, -1),
+    )
+    return np.bincount(firm[merged], minlength=org.n_firms).astype(np.float64)
+
+
+def choose_kind(
+    back_office_team: np.ndarray, alignment: np.ndarray, bias: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Shiny objects: without strategic direction even back-office teams pick visible front-office quick wins."""
+    base = np.where(back_office_team, 0.3, 0.05)
+    p_back = base + bias * alignment * (1 - base)
+    return (rng.random(len(base)) < p_back).astype(np.int64)
+
+
+def earliest_live_pilot(table: PilotTable, n_use_cases: int, keys: np.ndarray) -> np.ndarray:
+    """For each key, the id of the earliest live pilot building that use case, or NO_DUPLICATE."""
+    live = np.flatnonzero(table.live)
+    if len(live) == 0:
+        return np.full(len(keys), NO_DUPLICATE)
+    live_keys = table.case_key(n_use_cases)[live]
+    order = np.argsort(live_keys, kind="stable")
+    sorted_keys = live_keys[order]
+    pos = np.searchsorted(sorted_keys, keys)
+    found = (pos < len(sorted_keys)) & (sorted_keys[np.minimum(pos, len(sorted_keys) - 1)] == keys)
+    return np.where(found, live[order][np.minimum(pos, len(order) - 1)], NO_DUPLICATE)
+
+
+def readiness(table: PilotTable, idx: np.ndarray, w: Workforce, org: Organisation, p: Params) -> np.ndarray:
+    """How ready the owning team and firm are to move a pilot on, in [0, 1]: the team's engagement
+    (not usage), infrastructure against the use case's depth (from the pilot stage on), strategic
+    sponsorship, and the firm's size (larger firms move slower)."""
+    pp = p.pilots
+    firm = table.firm[idx]
+    team_engagement = team_mean(w.engagement, w, org)[table.team[idx]]
+    engagement = pp.base_readiness + (1 - pp.base_readiness) * np.minimum(1, team_engagement / pp.engagement_need)
+    fit = 1 / (1 + np.exp(-pp.fit_sharpness * (org.firm_infrastructure[firm] - table.depth[idx])))
+    fit = np.where(table.stage[idx] >= PILOT, fit, 1.0)
+    sponsor = np.where(table.aligned[idx], 1.0, 1 - pp.sponsorship)
+    size = 1 / (1 + pp.size_drag * np.log10(np.maximum(org.firm_employees[firm], 100) / 100))
+    return engagement * fit * sponsor * size
+
+
+def learning(org: Organisation, w: Workforce, p: Params) -> np.ndarray:
+    """Per firm, how much earlier pilots' lessons speed later ones, scaled by absorptive capacity (mean skill)."""
+    pp = p.pilots
+    known = org.firm_knowledge / (org.firm_knowledge + pp.knowledge_half)
+    return 1 + pp.learning_gain * known * (0.5 + firm_mean(w.skill, w, org))
+
+
+def scaling_conditions(table: PilotTable, idx: np.ndarray, w: Workforce, org: Organisation, p: Params) -> np.ndarray:
+    """What scaling across teams also needs: engaged receiving teams, a shared interoperable platform,
+    and no rival builds of the same use case on other platforms."""
+    pp = p.pilots
+    firm = table.firm[idx]
+    receivers = np.minimum(1, firm_mean(w.engagement, w, org)[firm] / pp.engagement_need)
+    interop = np.where(table.platform[idx] == SHARED_PLATFORM, 1.0, 1 - pp.interop_penalty)
+    return receivers * interop / (1 + rival_builds(table, idx, pp.use_cases))
+
+
+def rival_builds(table: PilotTable, idx: np.ndarray, n_use_cases: int) -> np.ndarray:
+    """Number of other live pilots (past the POC) of the same use case on a different platform."""
+    advanced = table.live & (table.stage >= PILOT)
+    keys = table.case_key(n_use_cases)
+    n_keys = int(keys.max()) + 1
+    platform_key = keys * (int(table.platform.max()) + 1) + table.platform
+    per_case = np.bincount(keys[advanced], minlength=n_keys)
+    per_case_platform = np.bincount(platform_key[advanced], minlength=int(platform_key.max()) + 1)
+    return per_case[keys[idx]] - per_case_platform[platform_key[idx]]
+
+
+def advance(
+    table: PilotTable, w: Workforce, org: Organisation, p: Params, week: int, rng: np.random.Generator
+) -> FunnelEvents:
+    """One week of the funnel: active pilots advance or stall (competing hazards), stalled ones resume
+    or age into abandonment. Returns this week's events per firm."""
+    pp = p.pilots
+    if len(table) == 0:
+        return FunnelEvents.none(org.n_firms)
+    learn = learning(org, w, p)
+    moving = np.flatnonzero((table.status == ACTIVE) & (table.stage < SCALED))
+    stalled = np.flatnonzero(table.status == STALLED)
+    ready = readiness(table, moving, w, org, p)
+    stage = table.stage[moving]
+    hazard = np.asarray(pp.advance)[stage] * ready * learn[table.firm[moving]]
+    at_production = stage == PRODUCTION
+    hazard[at_production] *= scaling_conditions(table, moving[at_production], w, org, p)
+    stall_hazard = np.where(at_production, 0.0, pp.stall * (1 - ready))
+    draw = rng.random(len(moving))
+    p_advance = -np.expm1(-hazard)
+    advanced = moving[draw < p_advance]
+    newly_stalled = moving[(draw >= p_advance) & (draw < p_advance - np.expm1(-stall_hazard))]
+    resumes = rng.random(len(stalled)) < -np.expm1(-pp.resume * readiness(table, stalled, w, org, p))
+    overdue = week - table.week_stalled[stalled] >= pp.abandon_after
+    abandoned = stalled[~resumes & overdue]
+
+    table.stage[advanced] += 1
+    table.week_in_stage[advanced] = week
+    table.status[newly_stalled] = STALLED
+    table.week_stalled[newly_stalled] = week
+    table.status[stalled[resumes]] = ACTIVE
+    table.status[abandoned] = ABANDONED
+    table.week_ended[abandoned] = week
+    scaled = advanced[table.stage[advanced] == SCALED]
+    table.week_ended[scaled] = week
+
+    blame_abandoning_teams(table, abandoned, org, p)
+    produced = advanced[table.stage[advanced] == PRODUCTION]
+    return FunnelEvents(
+        production_front=per_firm(table, produced[table.kind[produced] == FRONT], org.n_firms),
+        production_back=per_firm(table, produced[table.kind[produced] == BACK], org.n_firms),
+        scaled_front=per_firm(table, scaled[table.kind[scaled] == FRONT], org.n_firms),
+        scaled_back=per_firm(table, scaled[table.kind[scaled] == BACK], org.n_firms),
+        abandoned=per_firm(table, abandoned, org.n_firms),
+    )
+
+
+def per_firm(table: PilotTable, rows: np.ndarray, n_firms: int) -> np.ndarray:
+    """Number of the given pilots in each firm."""
+    return np.bincount(table.firm[rows], minlength=n_firms).astype(np.float64)
+
+
+def blame_abandoning_teams(table: PilotTable, abandoned: np.ndarray, org: Organisation, p: Params) -> None:
+    """In a blame culture an abandoned pilot costs its team psychological safety."""
+    firm = table.firm[abandoned]
+    loss = p.teams.blame * (1 - org.firm_culture[firm])
+    np.subtract.at(org.team_safety, table.team[abandoned], loss)
+    np.clip(org.team_safety, 0, 1, out=org.team_safety)
+
+
+def update_signals(events: FunnelEvents, org: Organisation, p: Params) -> None:
+    """Firm-wide signals: visible wins lift attitudes, scaled back-office automation raises anxiety,
+    and every ended pilot leaves lessons (failures only where culture lets them be learned)."""
+    a = p.attitude
+    org.firm_visibility *= a.signal_decay
+    org.firm_visibility += a.win_lift * (events.production_front + events.scaled_front)
+    org.firm_automation *= a.signal_decay
+    org.firm_automation += events.scaled_back
+    org.firm_knowledge += events.production_front + events.production_back + events.scaled_front + events.scaled_back
+    org.firm_knowledge += p.pilots.failure_lessons * org.firm_culture * events.abandoned
+
+
+def accrue_value(table: PilotTable, org: Organisation, p: Params) -> None:
+    """A week of value: scaled pilots deliver their yearly value across the firm, pilots in production a
+    fraction of it in one team. Front-office value is revenue, back-office value is cost saved."""
+    if len(table) == 0:
+        return
+    share = np.select([table.stage == SCALED, table.stage == PRODUCTION], [1.0, p.pilots.production_share], 0.0)
+    weekly = share * table.value * table.live / 52
+    org.firm_revenue += np.bincount(table.firm, weights=weekly * (table.kind == FRONT), minlength=org.n_firms)
+    org.firm_savings += np.bincount(table.firm, weights=weekly * (table.kind == BACK), minlength=org.n_firms)

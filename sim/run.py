@@ -1,0 +1,60 @@
+"""One run as a pure function of (scenario, seed): build the model, step it, collect the results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sim.metrics import pilots_frame, timeseries_frame
+from sim.model import AdoptionModel
+from sim.schema import Scenario
+
+
+@dataclass
+class RunResult:
+    """What one run produced: the weekly time series, the pilot table and the headline summary."""
+
+    scenario: Scenario
+    seed: int
+    weeks: int
+    timeseries: pd.DataFrame
+    pilots: pd.DataFrame
+    summary: dict
+    model: AdoptionModel
+
+
+def run(
+    scenario: Scenario, seed: int = 0, weeks: int | None = None, on_week: Callable[[int], None] | None = None
+) -> RunResult:
+    """Run a scenario for its horizon (or `weeks`) with a seed; `on_week(week)` is called after each week."""
+    horizon = scenario.weeks if weeks is None else weeks
+    model = AdoptionModel(scenario, rng=seed)
+    for _ in range(horizon):
+        model.step()
+        if on_week is not None:
+            on_week(model.week)
+    return collect(model, seed)
+
+
+def collect(model: AdoptionModel, seed: int) -> RunResult:
+    """Gather a model's records and current state into a RunResult."""
+    names = [firm.name for firm in model.firms]
+    return RunResult(
+        scenario=model.spec,
+        seed=seed,
+        weeks=model.week,
+        timeseries=timeseries_frame(model.records, names),
+        pilots=pilots_frame(model.pilots, model.organisation, names, model.week),
+        summary=summarise(model, seed),
+        model=model,
+    )
+
+
+def summarise(model: AdoptionModel, seed: int) -> dict:
+    """The summary: headline figures over all firms, and per firm where there are several."""
+    summary = {"scenario": model.spec.name, "seed": seed, "weeks": model.week, **model.summary()}
+    if len(model.firms) > 1:
+        summary["firms"] = [{"firm": firm.name, **model.summary([i])} for i, firm in enumerate(model.firms)]
+    return summary

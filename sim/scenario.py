@@ -1,0 +1,200 @@
+"""Loading scenario files: safe YAML, `extends:` chains, `--set` overrides and schema validation.
+
+Every failure becomes an `InputError` naming the file, the field path, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.errors import InputError
+from sim.schema import Scenario
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Read, merge (`extends:`), override (`PATH=VALUE`) and validate a scenario file."""
+    path = resolve_scenario_path(path)
+    data = read_with_bases(path, chain=())
+    data.setdefault("name", path.stem)
+    for assignment in overrides:
+        apply_override(data, assignment, path)
+    return validate(data, path)
+
+
+def resolve_scenario_path(path: str | Path) -> Path:
+    """The file a user means: a path, or the name of a shipped scenario such as `baseline`."""
+    candidate = Path(path)
+    if candidate.is_file():
+        return candidate
+    shipped = SCENARIO_DIR / f"{candidate}.yaml"
+    if candidate.suffix == "" and shipped.is_file():
+        return shipped
+    names = ", ".join(shipped_scenarios()) or "none"
+    raise InputError(f"{path}: no such scenario file. Give a path to a YAML file or a shipped name ({names}).")
+
+
+def shipped_scenarios() -> list[str]:
+    """Names of the scenarios shipped in scenarios/."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Parse one YAML file safely into a mapping."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the file ({exc.strerror}).") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(f"{path}: not valid YAML{where}: {problem}.") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(
+            f"{path}: a scenario must be a mapping of fields (name, weeks, firm, params), not {type(data).__name__}."
+        )
+    return data
+
+
+def read_with_bases(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """Read a file and deep-merge it over the file it `extends:` (relative to its own folder)."""
+    if path.resolve() in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, path.resolve()))
+        raise InputError(f"{path}: field extends forms a cycle ({cycle}). A file cannot extend itself.")
+    data = read_yaml(path)
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    if not isinstance(base_name, str):
+        raise InputError(f"{path}: field extends = {base_name!r} must be a file name, such as baseline.yaml.")
+    base_path = path.parent / base_name
+    if not base_path.is_file():
+        options = ", ".join(sorted(p.name for p in path.parent.glob("*.yaml"))) or "none"
+        raise InputError(
+            f"{path}: field extends = {base_name!r}: no such file {base_path}. "
+            f"It must name a scenario file relative to {path.parent} (there: {options})."
+        )
+    base = read_with_bases(base_path, (*chain, path.resolve()))
+    base.pop("name", None)
+    base.pop("description", None)
+    return deep_merge(base, data)
+
+
+def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """`top` over `base`: mappings merge key by key, anything else replaces."""
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def apply_override(data: dict[str, Any], assignment: str, path: Path) -> None:
+    """Set one `dotted.path=value` in the raw scenario (validated afterwards with the rest)."""
+    field, sep, raw = assignment.partition("=")
+    if not sep or not field.strip():
+        raise InputError(f"--set {assignment!r}: expected PATH=VALUE, for example firm.levers.culture=0.8.")
+    keys = field.strip().split(".")
+    check_field_path(keys, f"--set {assignment!r}")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else raw
+    except yaml.YAMLError:
+        value = raw
+    node = data
+    for key in keys[:-1]:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = {}
+            node[key] = child
+        node = child
+    node[keys[-1]] = value
+
+
+def check_field_path(keys: list[str], where: str) -> None:
+    """Refuse a dotted path that names no field of the schema, suggesting the nearest one."""
+    model: type[BaseModel] | None = Scenario
+    for depth, key in enumerate(keys):
+        fields = model.model_fields if model else {}
+        if key not in fields:
+            prefix = ".".join(keys[:depth])
+            raise InputError(f"{where}: unknown field {'.'.join(keys)!r}. {allowed_fields(prefix, key, list(fields))}")
+        annotation = fields[key].annotation
+        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        if model is None and depth < len(keys) - 1:
+            raise InputError(
+                f"{where}: field {'.'.join(keys[: depth + 1])!r} is a value, it has no field {keys[depth + 1]!r}."
+            )
+
+
+def allowed_fields(prefix: str, key: str, fields: list[str]) -> str:
+    """A hint naming the closest known field and listing the allowed ones."""
+    near = difflib.get_close_matches(key, fields, n=1)
+    hint = f"Did you mean {'.'.join(filter(None, [prefix, near[0]]))!r}? " if near else ""
+    where = f"under {prefix!r}" if prefix else "at the top level"
+    return f"{hint}Allowed {where}: {', '.join(fields)}."
+
+
+def validate(data: dict[str, Any], path: Path) -> Scenario:
+    """Check merged data against the schema, turning the first error into a plain message."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(describe_validation_error(exc, path)) from None
+
+
+def describe_validation_error(exc: ValidationError, path: Path) -> str:
+    """One paragraph per problem: file, field path, value given and what is allowed."""
+    lines = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        field = ".".join(loc)
+        if error["type"] == "extra_forbidden":
+            known = list(schema_node(loc[:-1]).model_fields)
+            lines.append(f"{path}: unknown field {field!r}. {allowed_fields('.'.join(loc[:-1]), loc[-1], known)}")
+            continue
+        allowed = error["msg"]
+        description = field_description(loc)
+        if description:
+            allowed += f" ({description})"
+        lines.append(f"{path}: field {field} = {error['input']!r} is not allowed: {allowed}.")
+    return "\n".join(lines)
+
+
+def schema_node(loc: list[str]) -> type[BaseModel]:
+    """The schema block found at a field path (the deepest block along it)."""
+    model: type[BaseModel] = Scenario
+    for key in loc:
+        field = model.model_fields.get(key)
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            break
+        model = annotation
+    return model
+
+
+def field_description(loc: list[str]) -> str:
+    """The one-line meaning of the field at a path, if the path names one."""
+    model = schema_node(loc[:-1])
+    field = model.model_fields.get(loc[-1]) if loc else None
+    return field.description or "" if field else ""
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """SHA-256 of the fully resolved scenario, so a run records exactly what it ran."""
+    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()

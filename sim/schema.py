@@ -1,0 +1,245 @@
+"""The typed scenario schema: every figure the model uses, with its default, range and meaning.
+
+A scenario file is validated against `Scenario`; `Scenario.model_json_schema()` exports the same
+rules as JSON Schema so editors can check files as they are written.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Hazard = Annotated[float, Field(ge=0, le=1)]
+
+INDUSTRY_THREAT: dict[str, float] = {
+    "technology": 0.15,
+    "healthcare": 0.35,
+    "manufacturing": 0.40,
+    "general": 0.40,
+    "retail": 0.45,
+    "financial-services": 0.50,
+    "public-sector": 0.50,
+    "professional-services": 0.60,
+    "media": 0.65,
+}
+"""Default perceived job threat from AI by industry (0 = seen as augmentation, 1 = as replacement)."""
+
+Industry = Literal[
+    "technology",
+    "healthcare",
+    "manufacturing",
+    "general",
+    "retail",
+    "financial-services",
+    "public-sector",
+    "professional-services",
+    "media",
+]
+
+
+class Strict(BaseModel):
+    """Base for every schema block: unknown fields are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Levers(Strict):
+    """The three foundations of firms that scale AI, each from 0 (absent) to 1 (fully in place)."""
+
+    infrastructure: float = Field(0.35, ge=0, le=1, description="Integration of data and AI platforms across the firm")
+    alignment: float = Field(
+        0.35, ge=0, le=1, description="Strategic direction: KPIs, executive sponsorship, portfolio governance"
+    )
+    culture: float = Field(
+        0.40, ge=0, le=1, description="Culture of adoption: psychological safety and safe experimentation"
+    )
+
+
+class Firm(Strict):
+    """One organisation: its size, industry, team structure and the three foundation levers."""
+
+    name: str = Field("Firm", min_length=1, description="Label used in outputs")
+    employees: int = Field(1000, ge=10, le=200_000, description="Head count")
+    team_size: int = Field(12, ge=3, le=200_000, description="Employees per team (the last team takes the remainder)")
+    front_office_share: float = Field(
+        0.4, ge=0, le=1, description="Share of teams in front-office functions (marketing, sales, service)"
+    )
+    industry: Industry = Field("general", description="Industry, which sets the default threat perception")
+    threat: float | None = Field(
+        None, ge=0, le=1, description="Perceived job threat from AI; empty means the industry's default"
+    )
+    platforms: int = Field(
+        3, ge=1, le=20, description="AI platforms available; teams off the shared one pick among the rest"
+    )
+    mandate: float = Field(0.0, ge=0, le=1, description="Pressure to use AI: mandated, monitored usage targets")
+    levers: Levers = Field(default_factory=Levers, description="The three foundations")
+
+    @property
+    def perceived_threat(self) -> float:
+        """The threat employees perceive: the explicit value or the industry's default."""
+        return INDUSTRY_THREAT[self.industry] if self.threat is None else self.threat
+
+
+class Adoption(Strict):
+    """Intention (UTAUT) and the adoption hazard (Bass with Granovetter thresholds)."""
+
+    p: float = Field(0.003, ge=0, le=1, description="Bass innovation: weekly hazard of adopting with no peer adopters")
+    q: float = Field(0.08, ge=0, le=2, description="Bass imitation: extra weekly hazard when every peer has adopted")
+    w_usefulness: float = Field(
+        3.0, ge=0, le=20, description="UTAUT performance expectancy: weight of attitude in intention"
+    )
+    w_ease: float = Field(
+        2.5, ge=0, le=20, description="UTAUT effort expectancy: weight of ease of use (skill, low anxiety)"
+    )
+    w_conditions: float = Field(1.5, ge=0, le=20, description="UTAUT facilitating conditions: weight of infrastructure")
+    threshold_spread: float = Field(
+        0.3, ge=0, le=1, description="Granovetter: the least innovative need this share of adopting peers"
+    )
+    team_weight: float = Field(
+        0.7, ge=0, le=1, description="Weight of one's own team (vs. ties to other teams) in peer influence"
+    )
+    cross_team_ties: int = Field(3, ge=0, le=50, description="Ties each employee has to people in other teams")
+    lapse: float = Field(0.01, ge=0, le=1, description="Weekly hazard that an adopter with no intention left gives up")
+
+
+class Anxiety(Strict):
+    """AI anxiety: pulled up by threat and fear around, pulled down by skill and safety."""
+
+    rate: float = Field(0.05, ge=0, le=1, description="Weekly share of the gap to the anxiety target closed")
+    baseline: float = Field(0.15, ge=0, le=1, description="Anxiety with no threat, no skill and no safety")
+    threat_weight: float = Field(0.6, ge=0, le=2, description="Weight of the industry's threat perception")
+    peer_weight: float = Field(0.25, ge=0, le=0.9, description="Weight of the team's mean anxiety (fear is contagious)")
+    automation_weight: float = Field(
+        0.4, ge=0, le=2, description="Weight of automation seen in the firm, scaled by threat"
+    )
+    skill_relief: float = Field(0.35, ge=0, le=2, description="How much AI skill lowers anxiety (self-efficacy)")
+    safety_relief: float = Field(0.3, ge=0, le=2, description="How much team psychological safety lowers anxiety")
+
+
+class Usage(Strict):
+    """Usage as dashboards see it: committed use plus compliance use under pressure."""
+
+    rate: float = Field(0.15, ge=0, le=1, description="Weekly share of the gap to the usage target closed")
+    committed_floor: float = Field(0.3, ge=0, le=1, description="Usage of an adopter with the least intention")
+    compliance: float = Field(0.9, ge=0, le=1, description="Usage reached under full pressure")
+    fear_of_missing_out: float = Field(0.35, ge=0, le=2, description="Pressure from anxiety as colleagues' usage rises")
+    user_threshold: float = Field(0.3, ge=0, le=1, description="Usage above which an employee counts as a regular user")
+
+
+class Engagement(Strict):
+    """Engagement: AI integrated into one's work, grown only by committed use where it is safe to experiment."""
+
+    growth: float = Field(0.15, ge=0, le=1, description="Weekly growth at full committed use, safety and ease")
+    decay: float = Field(0.02, ge=0, le=1, description="Weekly decay without committed use")
+    engaged_threshold: float = Field(
+        0.5, ge=0, le=1, description="Engagement above which an employee counts as an engaged adopter"
+    )
+
+
+class Skill(Strict):
+    """AI literacy: grows with engagement (not with usage) and is slowly forgotten."""
+
+    initial: float = Field(0.2, ge=0, le=1, description="Mean AI literacy at the start")
+    learning: float = Field(0.05, ge=0, le=1, description="Weekly growth at full engagement")
+    forgetting: float = Field(0.004, ge=0, le=1, description="Weekly loss")
+
+
+class Attitude(Strict):
+    """Perceived usefulness: each employee's prior, moved by experience and by visible wins."""
+
+    initial: float = Field(0.5, ge=0, le=1, description="Mean attitude at the start")
+    rate: float = Field(0.05, ge=0, le=1, description="Weekly share of the gap to the attitude target closed")
+    experience: float = Field(0.3, ge=0, le=2, description="Lift from engaged, useful work with AI")
+    frustration: float = Field(0.25, ge=0, le=2, description="Drop from usage one is pressed into without commitment")
+    win_lift: float = Field(0.03, ge=0, le=1, description="Lift across the firm from a visible front-office win")
+    signal_decay: float = Field(0.9, ge=0, le=1, description="Weekly survival of the visibility and automation signals")
+
+
+class Teams(Strict):
+    """Team psychological safety (Edmondson 1999)."""
+
+    safety_spread: float = Field(0.12, ge=0, le=0.5, description="Spread of team safety around the firm's culture")
+    manager_modelling: float = Field(
+        0.2, ge=0, le=1, description="Safety gained when the team's manager is engaged with AI"
+    )
+    blame: float = Field(
+        0.15, ge=0, le=1, description="Safety lost when a pilot is abandoned in a blame culture (1 - culture)"
+    )
+    recovery: float = Field(0.05, ge=0, le=1, description="Weekly share of the gap to the team's base safety closed")
+
+
+class Pilots(Strict):
+    """The pilot funnel: proposals, stage hazards, stalls, duplicates, scaling and learning."""
+
+    intake: float = Field(0.02, ge=0, le=1, description="Weekly proposals per team at full enthusiasm")
+    use_cases: int = Field(12, ge=1, le=1000, description="Distinct use cases of each kind a firm's teams can pick")
+    duplicate_detection: float = Field(
+        0.8, ge=0, le=1, description="Chance governance merges a duplicate at full alignment"
+    )
+    front_value: float = Field(
+        1.0, ge=0, le=100, description="Mean value of a front-office use case (revenue, visibility)"
+    )
+    back_value: float = Field(3.0, ge=0, le=100, description="Mean value of a back-office use case (cost, decisions)")
+    front_depth: float = Field(0.3, ge=0, le=1, description="Integration depth a front-office use case needs")
+    back_depth: float = Field(0.7, ge=0, le=1, description="Integration depth a back-office use case needs")
+    back_office_bias: float = Field(
+        0.6, ge=0, le=1, description="Extra chance, at full alignment, of picking back-office work"
+    )
+    advance: tuple[Hazard, Hazard, Hazard, Hazard] = Field(
+        (0.3, 0.15, 0.15, 0.1),
+        description="Weekly hazards idea>POC, POC>pilot, pilot>production, production>scaled at full readiness",
+    )
+    stall: float = Field(0.05, ge=0, le=1, description="Weekly hazard of stalling at zero readiness")
+    resume: float = Field(0.05, ge=0, le=1, description="Weekly hazard a stalled pilot resumes at full readiness")
+    abandon_after: int = Field(20, ge=1, le=520, description="Weeks stalled before a pilot is abandoned")
+    base_readiness: float = Field(
+        0.35, ge=0, le=1, description="Readiness from a team's enthusiasm alone, with nobody engaged"
+    )
+    engagement_need: float = Field(0.35, ge=0.01, le=1, description="Owning-team engagement giving full readiness")
+    fit_sharpness: float = Field(
+        8.0, ge=0, le=50, description="How sharply infrastructure below a use case's depth blocks it"
+    )
+    sponsorship: float = Field(0.4, ge=0, le=1, description="Readiness lost by a pilot with no strategic sponsor")
+    size_drag: float = Field(0.3, ge=0, le=5, description="Slow-down per tenfold head count above 100")
+    interop_penalty: float = Field(0.7, ge=0, le=1, description="Scaling hazard lost off the shared platform")
+    learning_gain: float = Field(
+        1.0, ge=0, le=10, description="Most a firm's learning multiplies pilot hazards by (plus one)"
+    )
+    knowledge_half: float = Field(
+        5.0, gt=0, le=1000, description="Lessons learned at which half the learning gain is reached"
+    )
+    production_share: float = Field(
+        0.2, ge=0, le=1, description="Share of its value a pilot delivers in production, before scaling"
+    )
+    failure_lessons: float = Field(
+        0.5, ge=0, le=1, description="Lessons from an abandoned pilot at full culture (a success gives 1)"
+    )
+
+
+class Params(Strict):
+    """Model parameters, grouped by the rule that uses them."""
+
+    adoption: Adoption = Field(default_factory=Adoption)
+    anxiety: Anxiety = Field(default_factory=Anxiety)
+    usage: Usage = Field(default_factory=Usage)
+    engagement: Engagement = Field(default_factory=Engagement)
+    skill: Skill = Field(default_factory=Skill)
+    attitude: Attitude = Field(default_factory=Attitude)
+    teams: Teams = Field(default_factory=Teams)
+    pilots: Pilots = Field(default_factory=Pilots)
+
+
+class Scenario(Strict):
+    """One organisation over a horizon of weeks, with the model's parameters."""
+
+    name: str = Field("scenario", min_length=1, description="Scenario name, used in outputs")
+    description: str = Field("", description="What this scenario represents, in a sentence or two")
+    weeks: int = Field(104, ge=1, le=1040, description="Horizon in weeks (one step is one week)")
+    firm: Firm = Field(default_factory=Firm, description="The organisation")
+    params: Params = Field(default_factory=Params, description="Model parameters")
+
+
+def json_schema() -> dict:
+    """The scenario schema as JSON Schema, for editors and other tools."""
+    return Scenario.model_json_schema()

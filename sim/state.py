@@ -1,0 +1,174 @@
+"""The model's numeric state as arrays, and how it is initialised from the scenario.
+
+`Workforce` holds one entry per employee, `Organisation` one per team and per firm. Rules read and
+write these arrays; Mesa agents only point into them (see agents.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.schema import Firm, Params
+
+SHARED_PLATFORM = 0
+"""Platform 0 is the firm's integrated, shared platform; 1.. are the teams' own choices."""
+
+
+@dataclass
+class Workforce:
+    """Per-employee state: identity (firm, team, role, innovativeness) and the five weekly states."""
+
+    firm: np.ndarray
+    team: np.ndarray
+    manager: np.ndarray
+    innovativeness: np.ndarray
+    threshold: np.ndarray
+    prior: np.ndarray
+    attitude: np.ndarray
+    anxiety: np.ndarray
+    skill: np.ndarray
+    usage: np.ndarray
+    engagement: np.ndarray
+    adopted: np.ndarray
+    ties: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """Number of employees."""
+        return len(self.team)
+
+
+@dataclass
+class Organisation:
+    """Per-team and per-firm state: structure, levers, psychological safety and firm-wide signals."""
+
+    team_firm: np.ndarray
+    team_back_office: np.ndarray
+    team_platform: np.ndarray
+    team_members: np.ndarray
+    team_manager: np.ndarray
+    team_base_safety: np.ndarray
+    team_safety: np.ndarray
+    firm_employees: np.ndarray
+    firm_threat: np.ndarray
+    firm_infrastructure: np.ndarray
+    firm_alignment: np.ndarray
+    firm_culture: np.ndarray
+    firm_mandate: np.ndarray
+    firm_visibility: np.ndarray
+    firm_automation: np.ndarray
+    firm_knowledge: np.ndarray
+    firm_revenue: np.ndarray
+    firm_savings: np.ndarray
+
+    @property
+    def n_teams(self) -> int:
+        """Number of teams across all firms."""
+        return len(self.team_firm)
+
+    @property
+    def n_firms(self) -> int:
+        """Number of firms."""
+        return len(self.firm_employees)
+
+
+def team_sizes(firm: Firm) -> np.ndarray:
+    """Head count per team: full teams of `team_size`, the remainder joining the last one."""
+    n_teams = max(1, firm.employees // firm.team_size)
+    sizes = np.full(n_teams, firm.team_size, dtype=np.int64)
+    sizes[-1] += firm.employees - sizes.sum()
+    return sizes
+
+
+def build_organisation(firms: list[Firm], params: Params, rng: np.random.Generator) -> tuple[Organisation, np.ndarray]:
+    """Teams and firms from the scenario; also returns each team's head count."""
+    sizes = [team_sizes(f) for f in firms]
+    team_firm = np.concatenate([np.full(len(s), i, dtype=np.int64) for i, s in enumerate(sizes)])
+    counts = np.concatenate(sizes)
+    front_share = np.array([f.front_office_share for f in firms])[team_firm]
+    culture = np.array([f.levers.culture for f in firms])
+    infrastructure = np.array([f.levers.infrastructure for f in firms])
+    base_safety = np.clip(culture[team_firm] + rng.normal(0, params.teams.safety_spread, len(team_firm)), 0, 1)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    n_firms = len(firms)
+    return (
+        Organisation(
+            team_firm=team_firm,
+            team_back_office=rng.random(len(team_firm)) >= front_share,
+            team_platform=choose_team_platforms(firms, team_firm, infrastructure, rng),
+            team_members=counts.astype(np.float64),
+            team_manager=starts,
+            team_base_safety=base_safety,
+            team_safety=base_safety.copy(),
+            firm_employees=np.array([f.employees for f in firms], dtype=np.float64),
+            firm_threat=np.array([f.perceived_threat for f in firms]),
+            firm_infrastructure=infrastructure,
+            firm_alignment=np.array([f.levers.alignment for f in firms]),
+            firm_culture=culture,
+            firm_mandate=np.array([f.mandate for f in firms]),
+            firm_visibility=np.zeros(n_firms),
+            firm_automation=np.zeros(n_firms),
+            firm_knowledge=np.zeros(n_firms),
+            firm_revenue=np.zeros(n_firms),
+            firm_savings=np.zeros(n_firms),
+        ),
+        counts,
+    )
+
+
+def choose_team_platforms(
+    firms: list[Firm], team_firm: np.ndarray, infrastructure: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Each team's platform: the shared one with probability = infrastructure integration, else its own pick."""
+    n_platforms = np.array([f.platforms for f in firms])[team_firm]
+    on_shared = rng.random(len(team_firm)) < infrastructure[team_firm]
+    own_pick = 1 + np.floor(rng.random(len(team_firm)) * np.maximum(n_platforms - 1, 1)).astype(np.int64)
+    return np.where(on_shared | (n_platforms == 1), SHARED_PLATFORM, own_pick)
+
+
+def build_workforce(
+    org: Organisation, counts: np.ndarray, params: Params, ties_per_employee: int, rng: np.random.Generator
+) -> Workforce:
+    """Employees with Rogers-style innovativeness, Granovetter thresholds and initial attitude, anxiety, skill."""
+    team = np.repeat(np.arange(len(counts)), counts)
+    firm = org.team_firm[team]
+    n = len(team)
+    innovativeness = rng.random(n)
+    manager = np.zeros(n, dtype=bool)
+    manager[org.team_manager] = True
+    prior = np.clip(rng.beta(4, 4, n) - 0.5 + params.attitude.initial + 0.2 * (innovativeness - 0.5), 0, 1)
+    anxiety_mean = params.anxiety.baseline + params.anxiety.threat_weight * org.firm_threat[firm]
+    return Workforce(
+        firm=firm,
+        team=team,
+        manager=manager,
+        innovativeness=innovativeness,
+        threshold=params.adoption.threshold_spread * (1 - innovativeness),
+        prior=prior,
+        attitude=prior.copy(),
+        anxiety=np.clip(anxiety_mean + rng.normal(0, 0.1, n), 0, 1),
+        skill=np.clip(rng.beta(2, 2, n) - 0.5 + params.skill.initial, 0, 1),
+        usage=np.zeros(n),
+        engagement=np.zeros(n),
+        adopted=np.zeros(n, dtype=bool),
+        ties=draw_cross_team_ties(firm, team, org, ties_per_employee, rng),
+    )
+
+
+def draw_cross_team_ties(
+    firm: np.ndarray, team: np.ndarray, org: Organisation, k: int, rng: np.random.Generator
+) -> np.ndarray:
+    """k ties per employee to random colleagues of the same firm, outside their own team where possible."""
+    firm_start = np.concatenate([[0], np.cumsum(org.firm_employees)[:-1]]).astype(np.int64)
+    firm_size = org.firm_employees.astype(np.int64)
+    start, size = firm_start[firm][:, None], firm_size[firm][:, None]
+    ties = start + np.floor(rng.random((len(team), k)) * size).astype(np.int64)
+    for _ in range(3):
+        same_team = team[ties] == team[:, None]
+        if not same_team.any():
+            break
+        redraw = start + np.floor(rng.random(ties.shape) * size).astype(np.int64)
+        ties = np.where(same_team, redraw, ties)
+    return ties

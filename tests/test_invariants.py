@@ -1,0 +1,83 @@
+"""Invariants over generated valid scenarios: states stay in range, pilots are conserved and only move
+forward, nothing is NaN."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.model import AdoptionModel
+from sim.pilots import ABANDONED, STAGES
+from sim.run import collect
+from sim.schema import INDUSTRY_THREAT, Scenario
+
+unit = st.floats(0, 1, allow_nan=False)
+
+
+@st.composite
+def scenarios(draw) -> Scenario:
+    """Small valid scenarios spanning the levers, sizes, industries and key parameters."""
+    employees = draw(st.integers(10, 400))
+    return Scenario.model_validate(
+        {
+            "weeks": draw(st.integers(1, 40)),
+            "firm": {
+                "employees": employees,
+                "team_size": draw(st.integers(3, 60)),
+                "front_office_share": draw(unit),
+                "industry": draw(st.sampled_from(sorted(INDUSTRY_THREAT))),
+                "threat": draw(st.none() | unit),
+                "platforms": draw(st.integers(1, 8)),
+                "mandate": draw(unit),
+                "levers": {"infrastructure": draw(unit), "alignment": draw(unit), "culture": draw(unit)},
+            },
+            "params": {
+                "adoption": {
+                    "p": draw(st.floats(0, 0.2)),
+                    "q": draw(st.floats(0, 2)),
+                    "cross_team_ties": draw(st.integers(0, 6)),
+                },
+                "engagement": {"growth": draw(unit), "decay": draw(unit)},
+                "anxiety": {"peer_weight": draw(st.floats(0, 0.9)), "rate": draw(unit)},
+                "usage": {"fear_of_missing_out": draw(st.floats(0, 2))},
+                "pilots": {
+                    "intake": draw(st.floats(0, 1)),
+                    "use_cases": draw(st.integers(1, 30)),
+                    "abandon_after": draw(st.integers(1, 30)),
+                },
+            },
+        }
+    )
+
+
+def assert_states_in_range(model: AdoptionModel) -> None:
+    w, org = model.workforce, model.organisation
+    for name in ("attitude", "anxiety", "skill", "usage", "engagement"):
+        values = getattr(w, name)
+        assert np.isfinite(values).all(), name
+        assert values.min() >= 0 and values.max() <= 1, (name, values.min(), values.max())
+    assert ((org.team_safety >= 0) & (org.team_safety <= 1)).all()
+    assert np.isfinite(org.firm_knowledge).all() and (org.firm_knowledge >= 0).all()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=scenarios(), seed=st.integers(0, 2**32 - 1))
+def test_states_stay_in_range_and_pilots_are_conserved(scenario: Scenario, seed: int) -> None:
+    model = AdoptionModel(scenario, rng=seed)
+    previous_stage = np.zeros(0, dtype=int)
+    for _ in range(scenario.weeks):
+        model.step()
+        assert_states_in_range(model)
+        stage = model.pilots.stage
+        assert (stage[: len(previous_stage)] >= previous_stage).all(), "a pilot moved back a stage"
+        previous_stage = stage.copy()
+    result = collect(model, seed)
+    series = result.timeseries
+    assert not series.isna().any().any()
+    in_stages = series[list(STAGES)].sum(axis=1) + series["abandoned"]
+    proposed = [int((model.pilots.week_proposed <= week).sum()) for week in series["week"]]
+    assert list(in_stages) == proposed, "pilots appeared or vanished between stages"
+    assert result.summary["pilots_proposed"] == len(result.pilots)
+    assert (result.pilots["outcome"] == "abandoned").sum() == int((model.pilots.status == ABANDONED).sum())
+    assert 0 <= result.summary["poc_to_production"] <= 1 and 0 <= result.summary["poc_scrapped"] <= 1
