@@ -1,65 +1,26 @@
-"""The `adoptsim` command line: run scenarios and inspect scenario files.
-
-Exit codes: 0 success; 2 bad input (message names the file, field, value and what is allowed); 1 an
-internal error.
-"""
+"""`adoptsim run`: one scenario, one seed, a folder of results and a short summary."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim.errors import InputError
+from sim.cli.common import ScenarioArg, SetOption, console, user_errors
 from sim.output import output_folder, write_run
 from sim.plots import save_run_figures
 from sim.run import RunResult, run
-from sim.scenario import load_scenario, resolve_scenario_path, shipped_scenarios
-from sim.schema import Scenario, json_schema
+from sim.scenario import load_scenario
+from sim.schema import Scenario
 
-app = typer.Typer(
-    help="adoptsim: an agent-based simulation of how organisations adopt AI, and why most pilots never scale.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-scenarios_app = typer.Typer(help="List, show and check scenario files.", no_args_is_help=True)
-app.add_typer(scenarios_app, name="scenarios")
-
-console = Console()
 PROGRESS_THRESHOLD = 5_000_000
 """Employee-weeks above which `run` shows a progress bar."""
 
-ScenarioArg = Annotated[
-    str, typer.Argument(help="A scenario file, or the name of a shipped one (see `adoptsim scenarios list`).")
-]
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set", help="Override a scenario field by its dotted path, e.g. --set firm.levers.culture=0.8 (repeatable)."
-    ),
-]
 
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn bad input into a plain message on stderr and exit code 2."""
-    try:
-        yield
-    except InputError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-@app.command("run")
 def run_command(
     scenario: ScenarioArg,
     seed: Annotated[
@@ -135,64 +96,3 @@ def print_summary(result: RunResult, folder: Path) -> None:
         f"{s['scaled_back_office']} of {s['pilots_scaled']} scaled pilots are back-office."
     )
     console.print(f"Results in {folder}/")
-
-
-@scenarios_app.command("list")
-def scenarios_list() -> None:
-    """List the shipped scenarios with their size, industry, foundation levers and mandate."""
-    table = Table("scenario", "employees", "industry", "infra", "align", "culture", "mandate", box=None)
-    with user_errors():
-        for name in shipped_scenarios():
-            firm = load_scenario(name).firm
-            levers = firm.levers
-            table.add_row(
-                name,
-                f"{firm.employees:,}",
-                firm.industry,
-                f"{levers.infrastructure:.2f}",
-                f"{levers.alignment:.2f}",
-                f"{levers.culture:.2f}",
-                f"{firm.mandate:.2f}",
-            )
-    console.print(table)
-    console.print("Details: adoptsim scenarios show NAME")
-
-
-@scenarios_app.command("show")
-def scenarios_show(scenario: ScenarioArg, overrides: SetOption = None) -> None:
-    """Print a scenario fully resolved (bases merged, overrides applied, defaults filled in) as YAML."""
-    with user_errors():
-        spec = load_scenario(scenario, overrides or [])
-    typer.echo(yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False), nl=False)
-
-
-@scenarios_app.command("check")
-def scenarios_check(
-    files: Annotated[list[str], typer.Argument(help="Scenario files or shipped names to check.")],
-) -> None:
-    """Validate scenario files against the schema; exit 2 at the first invalid one."""
-    with user_errors():
-        for name in files:
-            load_scenario(name)
-            typer.echo(f"ok: {resolve_scenario_path(name)}")
-
-
-@scenarios_app.command("schema")
-def scenarios_schema(
-    out: Annotated[Path | None, typer.Option(help="Write to this file instead of printing.")] = None,
-) -> None:
-    """Export the scenario schema as JSON Schema, for editors that check YAML as you type."""
-    text = json.dumps(json_schema(), indent=2) + "\n"
-    if out is None:
-        typer.echo(text, nl=False)
-        return
-    with user_errors():
-        try:
-            out.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"--out {out}: cannot write there ({exc.strerror}).") from None
-
-
-def main() -> None:
-    """Entry point of the `adoptsim` console script."""
-    app()

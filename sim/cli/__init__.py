@@ -1,0 +1,25 @@
+"""The `adoptsim` command line.
+
+Exit codes: 0 success; 2 bad input (the message names the file, field, value and what is allowed);
+1 an internal error. Each command lives in its own module of this package.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from sim.cli import run, scenarios
+
+app = typer.Typer(
+    help="adoptsim: an agent-based simulation of how organisations adopt AI, and why most pilots never scale.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("run")(run.run_command)
+app.add_typer(scenarios.app, name="scenarios")
+
+
+def main() -> None:
+    """Entry point of the `adoptsim` console script."""
+    app()

@@ -1,0 +1,36 @@
+"""What every command shares: the console, the scenario and --set arguments, and turning bad input into exit 2."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from sim.errors import InputError
+
+console = Console()
+err_console = Console(stderr=True)
+
+ScenarioArg = Annotated[
+    str, typer.Argument(help="A scenario file, or the name of a shipped one (see `adoptsim scenarios list`).")
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a scenario field by its dotted path, e.g. --set firm.levers.culture=0.8 (repeatable).",
+    ),
+]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn bad input into a plain message on stderr and exit code 2."""
+    try:
+        yield
+    except InputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
