@@ -5,14 +5,37 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.pilots import ABANDONED, BACK, KINDS, NO_DUPLICATE, POC, PRODUCTION, SCALED, STAGES, STALLED, PilotTable
+from sim.pilots import (
+    ABANDONED,
+    BACK,
+    KINDS,
+    MERGED,
+    NO_DUPLICATE,
+    POC,
+    PRODUCTION,
+    SCALED,
+    STAGES,
+    STALLED,
+    PilotTable,
+)
 from sim.rules import firm_mean
 from sim.schema import Params
 from sim.state import Organisation, Workforce
 
 NON_USER, COMPLIANT, COMMITTED, ENGAGED = range(4)
 COUNT_COLUMNS = frozenset(
-    {"employees", *STAGES, "stalled", "abandoned", "duplicates_merged", "knowledge", "revenue", "savings"}
+    {
+        "employees",
+        *STAGES,
+        "stalled",
+        "abandoned",
+        "merged",
+        "duplicates_merged",
+        "knowledge",
+        "revenue",
+        "savings",
+        "intervention_cost",
+    }
 )
 """Time-series columns that add up across firms (the others are rates or means)."""
 
@@ -26,7 +49,7 @@ def employee_states(w: Workforce, p: Params) -> np.ndarray:
 
 
 def weekly_record(
-    week: int, w: Workforce, org: Organisation, table: PilotTable, merged: np.ndarray, p: Params
+    week: int, w: Workforce, org: Organisation, table: PilotTable, merged: np.ndarray, spent: np.ndarray, p: Params
 ) -> dict[str, np.ndarray]:
     """One week's figures, one value per firm."""
     n_firms = org.n_firms
@@ -45,15 +68,17 @@ def weekly_record(
         "mean_team_safety": np.bincount(org.team_firm, weights=org.team_safety, minlength=n_firms)
         / np.bincount(org.team_firm, minlength=n_firms),
     }
-    live = table.status != ABANDONED
+    live = table.live
     for stage, name in enumerate(STAGES):
         record[name] = np.bincount(table.firm[live & (table.stage == stage)], minlength=n_firms)
     record["stalled"] = np.bincount(table.firm[table.status == STALLED], minlength=n_firms)
     record["abandoned"] = np.bincount(table.firm[table.status == ABANDONED], minlength=n_firms)
+    record["merged"] = np.bincount(table.firm[table.status == MERGED], minlength=n_firms)
     record["duplicates_merged"] = merged.copy()
     record["knowledge"] = org.firm_knowledge.copy()
     record["revenue"] = org.firm_revenue.copy()
     record["savings"] = org.firm_savings.copy()
+    record["intervention_cost"] = spent.copy()
     return record
 
 
@@ -65,11 +90,11 @@ def timeseries_frame(records: list[dict[str, np.ndarray]], firm_names: list[str]
 
 
 def pilot_outcomes(table: PilotTable) -> np.ndarray:
-    """Each pilot's outcome: the stage it reached if it is still live and moving, else stalled or abandoned."""
+    """Each pilot's outcome: abandoned, merged into another, stalled, production or scaled, else in progress."""
     stage_names = np.asarray(STAGES, dtype=object)[table.stage]
     return np.select(
-        [table.status == ABANDONED, table.status == STALLED, table.stage >= PRODUCTION],
-        ["abandoned", "stalled", stage_names],
+        [table.status == ABANDONED, table.status == MERGED, table.status == STALLED, table.stage >= PRODUCTION],
+        ["abandoned", "merged", "stalled", stage_names],
         "in progress",
     )
 
@@ -118,6 +143,7 @@ def headline(
         "pilots_scaled": int(scaled.sum()),
         "pilots_abandoned": int((status == ABANDONED).sum()),
         "pilots_stalled": int((status == STALLED).sum()),
+        "pilots_merged": int((status == MERGED).sum()),
         "scaled_back_office": int((scaled & (table.kind[rows] == BACK)).sum()),
         "poc_to_production": float(reached_production.sum() / n_pocs),
         "poc_scrapped": float((pocs & ~reached_production & (status == ABANDONED)).sum() / n_pocs),

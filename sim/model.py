@@ -12,6 +12,7 @@ import numpy as np
 from sim import pilots as funnel
 from sim import rules
 from sim.agents import Employee, Team
+from sim.interventions import Context, Timeline
 from sim.metrics import employee_states, headline, weekly_record
 from sim.schema import Firm, Scenario
 from sim.state import build_organisation, build_workforce
@@ -36,6 +37,7 @@ class AdoptionModel(mesa.Model):
         )
         self.pilots = funnel.PilotTable()
         self.duplicates_merged = np.zeros(self.organisation.n_firms)
+        self.timeline = Timeline(self.spec.interventions, self.organisation, self.spec.weeks)
         self.employee_list = [Employee(self, i) for i in range(self.workforce.size)]
         self.records = [self.record()]
 
@@ -54,8 +56,10 @@ class AdoptionModel(mesa.Model):
         return Team(self, index)
 
     def step(self) -> None:
-        """One week: employees see their peers, feel, intend, adopt, use and learn; then the pilot funnel moves."""
+        """One week: interventions act; employees see their peers, feel, intend, adopt, use and learn; then the
+        pilot funnel moves."""
         w, org, p, rng = self.workforce, self.organisation, self.params, self.rng
+        self.timeline.apply(Context(w, org, self.pilots, p, rng, self.week), self.records[-1])
         peers = rules.observe_peers(w, org, p)
         rules.update_anxiety(w, org, peers, p)
         rules.update_attitude(w, org, p)
@@ -76,7 +80,13 @@ class AdoptionModel(mesa.Model):
     def record(self) -> dict[str, np.ndarray]:
         """This week's figures per firm."""
         return weekly_record(
-            self.week, self.workforce, self.organisation, self.pilots, self.duplicates_merged, self.params
+            self.week,
+            self.workforce,
+            self.organisation,
+            self.pilots,
+            self.duplicates_merged,
+            self.timeline.cost_per_firm,
+            self.params,
         )
 
     def employee_states(self) -> np.ndarray:
@@ -86,4 +96,5 @@ class AdoptionModel(mesa.Model):
     def summary(self, firms: list[int] | None = None) -> dict[str, float]:
         """Headline figures now, over the given firms (all by default)."""
         chosen = np.arange(self.organisation.n_firms) if firms is None else np.asarray(firms)
-        return headline(self.workforce, self.pilots, self.organisation, self.duplicates_merged, self.params, chosen)
+        figures = headline(self.workforce, self.pilots, self.organisation, self.duplicates_merged, self.params, chosen)
+        return figures | {"intervention_cost": float(self.timeline.cost_per_firm[chosen].sum())}

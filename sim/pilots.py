@@ -16,7 +16,7 @@ from sim.state import SHARED_PLATFORM, Organisation, Workforce
 
 STAGES = ("idea", "poc", "pilot", "production", "scaled")
 IDEA, POC, PILOT, PRODUCTION, SCALED = range(5)
-ACTIVE, STALLED, ABANDONED = range(3)
+ACTIVE, STALLED, ABANDONED, MERGED = range(4)
 FRONT, BACK = 0, 1
 KINDS = ("front-office", "back-office")
 NO_DUPLICATE = -1
@@ -52,8 +52,8 @@ class PilotTable:
 
     @property
     def live(self) -> np.ndarray:
-        """Pilots not abandoned."""
-        return self.status != ABANDONED
+        """Pilots neither abandoned nor merged into another."""
+        return self.status < ABANDONED
 
     def case_key(self, n_use_cases: int) -> np.ndarray:
         """One integer per (firm, kind, use case): pilots with equal keys build the same thing."""
@@ -79,23 +79,26 @@ class FunnelEvents:
 def propose(
     table: PilotTable, w: Workforce, org: Organisation, p: Params, week: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """New ideas arrive from teams in proportion to their enthusiasm (attitude and use). Governance merges
+    """New ideas arrive from teams in proportion to their enthusiasm (attitude, deepened by engagement, not by
+    mere usage). Governance merges
     a share of duplicates before they start; returns the number merged per firm."""
     pp = p.pilots
-    enthusiasm = team_mean(w.attitude * (0.5 + w.usage), w, org)
+    enthusiasm = team_mean(w.attitude * (0.5 + w.engagement), w, org)
     teams = np.repeat(np.arange(org.n_teams), rng.poisson(pp.intake * enthusiasm))
     if len(teams) == 0:
         return np.zeros(org.n_firms)
     firm = org.team_firm[teams]
-    alignment = org.firm_alignment[firm]
-    kind = choose_kind(org.team_back_office[teams], alignment, pp.back_office_bias, rng)
+    alignment = org.firm_direction[firm]
+    kind = choose_kind(
+        org.team_back_office[teams], alignment, pp.back_office_bias, org.firm_back_office_push[firm], rng
+    )
     use_case = rng.integers(0, pp.use_cases, len(teams))
     key = (firm * 2 + kind) * pp.use_cases + use_case
     first_owner = earliest_live_pilot(table, pp.use_cases, key)
     repeated_in_batch = np.zeros(len(teams), bool)
     repeated_in_batch[np.setdiff1d(np.arange(len(teams)), np.unique(key, return_index=True)[1])] = True
     duplicate = (first_owner != NO_DUPLICATE) | repeated_in_batch
-    merged = duplicate & (rng.random(len(teams)) < pp.duplicate_detection * alignment)
+    merged = duplicate & (rng.random(len(teams)) < pp.duplicate_detection * org.firm_governance[firm])
     keep = ~merged
     n = int(keep.sum())
     value_scale = np.where(kind == BACK, pp.back_value, pp.front_value)
@@ -121,11 +124,12 @@ def propose(
 
 
 def choose_kind(
-    back_office_team: np.ndarray, alignment: np.ndarray, bias: float, rng: np.random.Generator
+    back_office_team: np.ndarray, alignment: np.ndarray, bias: float, push: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
-    """Shiny objects: without strategic direction even back-office teams pick visible front-office quick wins."""
+    """Shiny objects: without strategic direction even back-office teams pick visible front-office quick wins;
+    direction (and a portfolio push toward back-office value) shifts the choice."""
     base = np.where(back_office_team, 0.3, 0.05)
-    p_back = base + bias * alignment * (1 - base)
+    p_back = base + np.minimum(1, bias * alignment + push) * (1 - base)
     return (rng.random(len(base)) < p_back).astype(np.int64)
 
 

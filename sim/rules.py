@@ -39,7 +39,8 @@ def saturating(x: np.ndarray) -> np.ndarray:
 
 
 def observe_peers(w: Workforce, org: Organisation, p: Params) -> Peers:
-    """Peer influence: adopters among teammates (excluding oneself) and among ties to other teams."""
+    """Peer influence: adopters among teammates (excluding oneself) and among ties to other teams, where a
+    champions network stands in for part of the colleagues who have not adopted yet."""
     adopted = w.adopted.astype(np.float64)
     team_sum = np.bincount(w.team, weights=adopted, minlength=org.n_teams)[w.team]
     others = org.team_members[w.team] - 1
@@ -47,8 +48,10 @@ def observe_peers(w: Workforce, org: Organisation, p: Params) -> Peers:
     tie_share = adopted[w.ties].mean(axis=1) if w.ties.shape[1] else team_share
     weight = p.adoption.team_weight
     users = (w.usage >= p.usage.user_threshold).astype(np.float64)
+    seen = weight * team_share + (1 - weight) * tie_share
+    champions = p.effects.champions_influence * org.team_champions[w.team]
     return Peers(
-        adopted_share=weight * team_share + (1 - weight) * tie_share,
+        adopted_share=seen + champions * (1 - seen),
         team_anxiety=team_mean(w.anxiety, w, org)[w.team],
         team_user_share=team_mean(users, w, org)[w.team],
     )
@@ -58,7 +61,7 @@ def update_anxiety(w: Workforce, org: Organisation, peers: Peers, p: Params) -> 
     """Anxiety moves toward a target raised by threat, colleagues' fear and seen automation,
     lowered by skill and psychological safety (Venkatesh 2000; Edmondson 1999)."""
     a = p.anxiety
-    threat = org.firm_threat[w.firm]
+    threat = org.team_threat[w.team]
     target = (
         a.baseline
         + a.threat_weight * threat
@@ -115,7 +118,7 @@ def committed_use(w: Workforce, intent: np.ndarray, p: Params) -> np.ndarray:
 def compliance_use(w: Workforce, org: Organisation, peers: Peers, p: Params) -> np.ndarray:
     """Usage under pressure: mandates and monitoring, plus fear of being left behind as colleagues use AI."""
     u = p.usage
-    pressure = org.firm_mandate[w.firm] + u.fear_of_missing_out * w.anxiety * peers.team_user_share
+    pressure = org.team_mandate[w.team] + u.fear_of_missing_out * w.anxiety * peers.team_user_share
     return u.compliance * np.clip(pressure, 0, 1)
 
 
@@ -125,11 +128,12 @@ def update_usage(w: Workforce, committed: np.ndarray, compliance: np.ndarray, p:
 
 
 def update_engagement(w: Workforce, org: Organisation, committed: np.ndarray, p: Params) -> None:
-    """Engagement grows only from committed use, where experimenting feels safe, anxiety is low and the
-    tools fit the work; it decays otherwise. Compliance use adds nothing (usage is not adoption)."""
+    """Engagement grows only from committed use, where experimenting feels safe (champions help), anxiety
+    is low and the tools fit the work; it decays otherwise. Compliance use adds nothing (usage is not adoption)."""
     e = p.engagement
     own_use = np.minimum(committed, w.usage)
-    conditions = org.team_safety[w.team] * (1 - w.anxiety) * (0.5 + 0.5 * org.firm_infrastructure[w.firm])
+    safety = np.minimum(1, org.team_safety + p.effects.champions_support * org.team_champions)[w.team]
+    conditions = safety * (1 - w.anxiety) * (0.5 + 0.5 * org.firm_infrastructure[w.firm])
     growth = e.growth * own_use * conditions * (1 - w.engagement)
     decay = e.decay * w.engagement * (1 - own_use)
     w.engagement = np.clip(w.engagement + growth - decay, 0, 1)

@@ -28,10 +28,12 @@ class RunResult:
 def run(
     scenario: Scenario, seed: int = 0, weeks: int | None = None, on_week: Callable[[int], None] | None = None
 ) -> RunResult:
-    """Run a scenario for its horizon (or `weeks`) with a seed; `on_week(week)` is called after each week."""
-    horizon = scenario.weeks if weeks is None else weeks
+    """Run a scenario for its horizon (or `weeks`, which then becomes the horizon) with a seed;
+    `on_week(week)` is called after each week."""
+    if weeks is not None:
+        scenario = scenario.model_copy(update={"weeks": weeks})
     model = AdoptionModel(scenario, rng=seed)
-    for _ in range(horizon):
+    for _ in range(scenario.weeks):
         model.step()
         if on_week is not None:
             on_week(model.week)
@@ -55,6 +57,8 @@ def collect(model: AdoptionModel, seed: int) -> RunResult:
 def summarise(model: AdoptionModel, seed: int) -> dict:
     """The summary: headline figures over all firms, and per firm where there are several."""
     summary = {"scenario": model.spec.name, "seed": seed, "weeks": model.week, **model.summary()}
+    if model.spec.interventions:
+        summary["interventions"] = model.timeline.report()
     if len(model.firms) > 1:
         summary["firms"] = [{"firm": firm.name, **model.summary([i])} for i, firm in enumerate(model.firms)]
     return summary

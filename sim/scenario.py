@@ -9,13 +9,14 @@ import difflib
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import InputError
 from sim.schema import Scenario
+from sim.state import team_sizes
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -115,30 +116,60 @@ def apply_override(data: dict[str, Any], assignment: str, path: Path) -> None:
         value = yaml.safe_load(raw) if raw.strip() else raw
     except yaml.YAMLError:
         value = raw
-    node = data
-    for key in keys[:-1]:
-        child = node.get(key)
-        if not isinstance(child, dict):
-            child = {}
-            node[key] = child
-        node = child
-    node[keys[-1]] = value
+    node: Any = data
+    for depth, key in enumerate(keys[:-1]):
+        node = child_node(node, key, keys[depth + 1].isdigit(), assignment)
+    if isinstance(node, list):
+        node[int(keys[-1])] = value
+    else:
+        node[keys[-1]] = value
+
+
+def child_node(node: Any, key: str, holds_list: bool, assignment: str) -> Any:
+    """Step into (creating where needed) the mapping or list under one key of a --set path."""
+    if isinstance(node, list):
+        index = int(key)
+        if index >= len(node):
+            raise InputError(f"--set {assignment!r}: there is no item {index}; the list has {len(node)} items.")
+        return node[index]
+    child = node.get(key)
+    if not isinstance(child, list | dict):
+        child = [] if holds_list else {}
+        node[key] = child
+    return child
 
 
 def check_field_path(keys: list[str], where: str) -> None:
-    """Refuse a dotted path that names no field of the schema, suggesting the nearest one."""
+    """Refuse a dotted path that names no field of the schema, suggesting the nearest one.
+    A list of blocks (such as interventions) is entered by position: interventions.0.intensity."""
     model: type[BaseModel] | None = Scenario
+    in_list = False
     for depth, key in enumerate(keys):
+        if in_list:
+            if not key.isdigit():
+                raise InputError(f"{where}: {'.'.join(keys[:depth])!r} is a list; give a position such as 0 next.")
+            in_list = False
+            continue
         fields = model.model_fields if model else {}
         if key not in fields:
             prefix = ".".join(keys[:depth])
             raise InputError(f"{where}: unknown field {'.'.join(keys)!r}. {allowed_fields(prefix, key, list(fields))}")
-        annotation = fields[key].annotation
-        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        model, in_list = block_type(fields[key].annotation)
         if model is None and depth < len(keys) - 1:
             raise InputError(
                 f"{where}: field {'.'.join(keys[: depth + 1])!r} is a value, it has no field {keys[depth + 1]!r}."
             )
+
+
+def block_type(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The schema block a field holds, and whether it holds a list of them."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    if get_origin(annotation) is list:
+        (item,) = get_args(annotation)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            return item, True
+    return None, False
 
 
 def allowed_fields(prefix: str, key: str, fields: list[str]) -> str:
@@ -150,11 +181,30 @@ def allowed_fields(prefix: str, key: str, fields: list[str]) -> str:
 
 
 def validate(data: dict[str, Any], path: Path) -> Scenario:
-    """Check merged data against the schema, turning the first error into a plain message."""
+    """Check merged data against the schema and the scenario's own consistency, in plain messages."""
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise InputError(describe_validation_error(exc, path)) from None
+    check_interventions(scenario, path)
+    return scenario
+
+
+def check_interventions(scenario: Scenario, path: Path) -> None:
+    """Interventions must start within the horizon and target teams that exist."""
+    n_teams = len(team_sizes(scenario.firm))
+    for i, intervention in enumerate(scenario.interventions):
+        if intervention.start > scenario.weeks:
+            raise InputError(
+                f"{path}: field interventions.{i}.start = {intervention.start} is after the horizon: "
+                f"it must be a week from 1 to weeks ({scenario.weeks})."
+            )
+        unknown = [t for t in intervention.target.teams or [] if t >= n_teams]
+        if unknown:
+            raise InputError(
+                f"{path}: field interventions.{i}.target.teams = {unknown} names teams that do not exist: "
+                f"this firm has teams 0 to {n_teams - 1}."
+            )
 
 
 def describe_validation_error(exc: ValidationError, path: Path) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Hazard = Annotated[float, Field(ge=0, le=1)]
 
@@ -217,6 +217,29 @@ class Pilots(Strict):
     )
 
 
+class Effects(Strict):
+    """How strongly each intervention kind acts at full intensity (see sim/interventions.py)."""
+
+    training: float = Field(0.015, ge=0, le=1, description="Weekly share of the skill gap closed by training")
+    reassurance: float = Field(0.6, ge=0, le=1, description="Share of perceived threat removed by reassurance")
+    safety_programme: float = Field(
+        0.015, ge=0, le=1, description="Weekly share of the gap to full base safety closed by the managers' programme"
+    )
+    mandate: float = Field(0.8, ge=0, le=1, description="Usage pressure added by a monitored mandate")
+    sponsorship: float = Field(0.8, ge=0, le=1, description="Share of the direction gap closed by sponsors")
+    infrastructure_weeks: float = Field(
+        40.0, ge=1, le=520, description="Weeks of investment to close about 63% of the gap to full integration"
+    )
+    consolidation: float = Field(0.08, ge=0, le=1, description="Weekly chance a team moves to the shared platform")
+    coe_merge: float = Field(0.15, ge=0, le=1, description="Weekly chance the centre merges a live duplicate")
+    coe_alignment: float = Field(0.08, ge=0, le=1, description="Weekly chance it ties an unaligned pilot to strategy")
+    coe_back_office: float = Field(0.4, ge=0, le=1, description="Extra chance new proposals pick back-office work")
+    champions_influence: float = Field(
+        0.25, ge=0, le=1, description="Share of non-adopting peers champions stand in for"
+    )
+    champions_support: float = Field(0.2, ge=0, le=1, description="Psychological safety added where champions help")
+
+
 class Params(Strict):
     """Model parameters, grouped by the rule that uses them."""
 
@@ -228,6 +251,77 @@ class Params(Strict):
     attitude: Attitude = Field(default_factory=Attitude)
     teams: Teams = Field(default_factory=Teams)
     pilots: Pilots = Field(default_factory=Pilots)
+    effects: Effects = Field(default_factory=Effects)
+
+
+InterventionKind = Literal[
+    "training",
+    "reassurance",
+    "safety-programme",
+    "mandate",
+    "sponsorship",
+    "infrastructure",
+    "consolidation",
+    "centre-of-excellence",
+    "champions",
+]
+TriggerMetric = Literal[
+    "usage_rate", "engagement_rate", "adopted_share", "mean_anxiety", "mean_attitude", "mean_skill", "mean_team_safety"
+]
+
+
+class Target(Strict):
+    """Who an intervention reaches: all teams by default, or only some functions or team numbers."""
+
+    functions: list[Literal["front-office", "back-office"]] | None = Field(
+        None, description="Only teams of these functions; empty means every function"
+    )
+    teams: list[Annotated[int, Field(ge=0)]] | None = Field(
+        None, description="Only these teams (numbered from 0 within the model); empty means every team"
+    )
+
+
+class Trigger(Strict):
+    """A condition on a firm's weekly figures that starts an intervention (at the earliest at `start`)."""
+
+    metric: TriggerMetric = Field(description="The weekly figure watched")
+    above: float | None = Field(None, description="Start once the figure exceeds this")
+    below: float | None = Field(None, description="Start once the figure falls below this")
+
+    @model_validator(mode="after")
+    def one_threshold(self) -> Trigger:
+        """Exactly one of above and below."""
+        if (self.above is None) == (self.below is None):
+            raise ValueError("give exactly one of above or below")
+        return self
+
+
+class Intervention(Strict):
+    """A change the firm makes: what, when, for whom, how strong and at what cost."""
+
+    kind: InterventionKind = Field(description="What is done (see docs/ODD.md, Interventions)")
+    name: str = Field("", description="Label for outputs; defaults to the kind")
+    start: int = Field(1, ge=1, le=1040, description="First week it may act")
+    end: int | None = Field(None, ge=1, le=1040, description="Last week it acts; empty means the horizon")
+    duration: int | None = Field(None, ge=1, le=1040, description="Weeks it acts once started (instead of end)")
+    target: Target = Field(default_factory=Target, description="Who it reaches")
+    intensity: float = Field(0.5, ge=0, le=1, description="How strong it is, 0 to 1")
+    cost: float = Field(0.0, ge=0, le=1e9, description="Total cost, spread evenly over the weeks it acts")
+    trigger: Trigger | None = Field(None, description="Start only once this condition holds")
+
+    @model_validator(mode="after")
+    def consistent_timing(self) -> Intervention:
+        """End after start, and not both end and duration."""
+        if self.end is not None and self.duration is not None:
+            raise ValueError("give end or duration, not both")
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end (week {self.end}) must not come before start (week {self.start})")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The name, or the kind when unnamed."""
+        return self.name or self.kind
 
 
 class Scenario(Strict):
@@ -238,6 +332,7 @@ class Scenario(Strict):
     weeks: int = Field(104, ge=1, le=1040, description="Horizon in weeks (one step is one week)")
     firm: Firm = Field(default_factory=Firm, description="The organisation")
     params: Params = Field(default_factory=Params, description="Model parameters")
+    interventions: list[Intervention] = Field(default_factory=list, description="Changes the firm makes, on a timeline")
 
 
 def json_schema() -> dict:

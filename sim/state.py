@@ -42,7 +42,10 @@ class Workforce:
 
 @dataclass
 class Organisation:
-    """Per-team and per-firm state: structure, levers, psychological safety and firm-wide signals."""
+    """Per-team and per-firm state: structure, levers, psychological safety and firm-wide signals.
+
+    The last six fields are this week's conditions: the base levers as changed by active interventions,
+    set afresh every week by sim.interventions before the rules read them."""
 
     team_firm: np.ndarray
     team_back_office: np.ndarray
@@ -62,6 +65,12 @@ class Organisation:
     firm_knowledge: np.ndarray
     firm_revenue: np.ndarray
     firm_savings: np.ndarray
+    team_threat: np.ndarray
+    team_mandate: np.ndarray
+    team_champions: np.ndarray
+    firm_direction: np.ndarray
+    firm_governance: np.ndarray
+    firm_back_office_push: np.ndarray
 
     @property
     def n_teams(self) -> int:
@@ -113,6 +122,12 @@ def build_organisation(firms: list[Firm], params: Params, rng: np.random.Generat
             firm_knowledge=np.zeros(n_firms),
             firm_revenue=np.zeros(n_firms),
             firm_savings=np.zeros(n_firms),
+            team_threat=np.array([f.perceived_threat for f in firms])[team_firm],
+            team_mandate=np.array([f.mandate for f in firms])[team_firm],
+            team_champions=np.zeros(len(team_firm)),
+            firm_direction=np.array([f.levers.alignment for f in firms]),
+            firm_governance=np.array([f.levers.alignment for f in firms]),
+            firm_back_office_push=np.zeros(n_firms),
         ),
         counts,
     )

@@ -7,6 +7,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.interventions import EFFECTS
 from sim.model import AdoptionModel
 from sim.pilots import ABANDONED, STAGES
 from sim.run import collect
@@ -16,12 +17,31 @@ unit = st.floats(0, 1, allow_nan=False)
 
 
 @st.composite
+def interventions(draw, weeks: int) -> dict:
+    """One valid intervention of any kind, possibly triggered, possibly limited to a function."""
+    timing = draw(st.sampled_from(["open", "end", "duration"]))
+    start = draw(st.integers(1, weeks))
+    return {
+        "kind": draw(st.sampled_from(sorted(EFFECTS))),
+        "start": start,
+        **({"end": draw(st.integers(start, weeks))} if timing == "end" else {}),
+        **({"duration": draw(st.integers(1, 30))} if timing == "duration" else {}),
+        "intensity": draw(unit),
+        "cost": draw(st.floats(0, 1e6)),
+        "target": {"functions": draw(st.none() | st.sampled_from([["front-office"], ["back-office"]]))},
+        "trigger": draw(st.none() | st.builds(lambda v: {"metric": "usage_rate", "above": v}, unit)),
+    }
+
+
+@st.composite
 def scenarios(draw) -> Scenario:
-    """Small valid scenarios spanning the levers, sizes, industries and key parameters."""
+    """Small valid scenarios spanning the levers, sizes, industries, key parameters and interventions."""
     employees = draw(st.integers(10, 400))
+    weeks = draw(st.integers(1, 40))
     return Scenario.model_validate(
         {
-            "weeks": draw(st.integers(1, 40)),
+            "weeks": weeks,
+            "interventions": draw(st.lists(interventions(weeks), max_size=3)),
             "firm": {
                 "employees": employees,
                 "team_size": draw(st.integers(3, 60)),
@@ -59,6 +79,8 @@ def assert_states_in_range(model: AdoptionModel) -> None:
         assert values.min() >= 0 and values.max() <= 1, (name, values.min(), values.max())
     assert ((org.team_safety >= 0) & (org.team_safety <= 1)).all()
     assert np.isfinite(org.firm_knowledge).all() and (org.firm_knowledge >= 0).all()
+    assert ((org.firm_infrastructure >= 0) & (org.firm_infrastructure <= 1)).all()
+    assert ((org.team_threat >= 0) & (org.team_threat <= 1)).all() and (org.team_mandate <= 1).all()
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -75,9 +97,10 @@ def test_states_stay_in_range_and_pilots_are_conserved(scenario: Scenario, seed:
     result = collect(model, seed)
     series = result.timeseries
     assert not series.isna().any().any()
-    in_stages = series[list(STAGES)].sum(axis=1) + series["abandoned"]
+    in_stages = series[list(STAGES)].sum(axis=1) + series["abandoned"] + series["merged"]
     proposed = [int((model.pilots.week_proposed <= week).sum()) for week in series["week"]]
     assert list(in_stages) == proposed, "pilots appeared or vanished between stages"
     assert result.summary["pilots_proposed"] == len(result.pilots)
     assert (result.pilots["outcome"] == "abandoned").sum() == int((model.pilots.status == ABANDONED).sum())
     assert 0 <= result.summary["poc_to_production"] <= 1 and 0 <= result.summary["poc_scrapped"] <= 1
+    assert result.summary["intervention_cost"] <= sum(i.cost for i in scenario.interventions) + 1e-6

@@ -35,25 +35,26 @@ def run_command(
 ) -> None:
     """Run one scenario and write manifest.json, summary.json, timeseries.csv, pilots.csv and figures/."""
     with user_errors():
-        spec = load_scenario(scenario, overrides or [])
+        horizon = [f"weeks={weeks}"] if weeks is not None else []
+        spec = load_scenario(scenario, [*(overrides or []), *horizon])
         folder = out if out is not None else Path("outputs") / spec.name
         with output_folder(folder) as staging:
-            result = run_with_progress(spec, seed, weeks, show=not quiet)
+            result = run_with_progress(spec, seed, show=not quiet)
             write_run(result, staging)
             save_run_figures(result, staging / "figures")
     if not quiet:
         print_summary(result, folder)
 
 
-def run_with_progress(spec: Scenario, seed: int, weeks: int | None, show: bool) -> RunResult:
+def run_with_progress(spec: Scenario, seed: int, show: bool) -> RunResult:
     """Run, with a progress bar when the run is long enough to wait for."""
-    horizon = weeks or spec.weeks
+    horizon = spec.weeks
     if not show or spec.firm.employees * horizon < PROGRESS_THRESHOLD:
-        return run(spec, seed, weeks)
+        return run(spec, seed)
     columns = (TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("weeks"), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("run", total=horizon)
-        return run(spec, seed, weeks, on_week=lambda week: progress.update(task, completed=week))
+        return run(spec, seed, on_week=lambda week: progress.update(task, completed=week))
 
 
 def print_summary(result: RunResult, folder: Path) -> None:
