@@ -48,32 +48,56 @@ def employee_states(w: Workforce, p: Params) -> np.ndarray:
     return np.select([engaged, user & w.adopted, user], [ENGAGED, COMMITTED, COMPLIANT], NON_USER)
 
 
+EMPLOYEE_MEANS = (
+    "usage_rate",
+    "engagement_rate",
+    "adopted_share",
+    "mean_usage",
+    "mean_engagement",
+    "mean_anxiety",
+    "mean_attitude",
+    "mean_skill",
+)
+PILOT_COUNTS = (*STAGES, "stalled", "abandoned", "merged")
+
+
+def pilot_counts(table: PilotTable, n_firms: int) -> dict[str, np.ndarray]:
+    """Per firm: live pilots in each stage, and pilots stalled, abandoned and merged (one pass over the table)."""
+    ended_slot = len(STAGES) + table.status - STALLED
+    category = np.where(table.live, table.stage, ended_slot)
+    counts = np.bincount(table.firm * len(PILOT_COUNTS) + category, minlength=n_firms * len(PILOT_COUNTS))
+    counts = counts.reshape(n_firms, len(PILOT_COUNTS)).T.copy()
+    counts[len(STAGES)] = np.bincount(table.firm[table.status == STALLED], minlength=n_firms)
+    return dict(zip(PILOT_COUNTS, counts, strict=True))
+
+
 def weekly_record(
     week: int, w: Workforce, org: Organisation, table: PilotTable, merged: np.ndarray, spent: np.ndarray, p: Params
 ) -> dict[str, np.ndarray]:
     """One week's figures, one value per firm."""
     n_firms = org.n_firms
+    employees = np.stack(
+        [
+            w.usage >= p.usage.user_threshold,
+            w.engagement >= p.engagement.engaged_threshold,
+            w.adopted,
+            w.usage,
+            w.engagement,
+            w.anxiety,
+            w.attitude,
+            w.skill,
+        ]
+    ).astype(np.float64)
+    means = firm_mean(employees, org)
     record = {
         "week": np.full(n_firms, week),
         "firm": np.arange(n_firms),
         "employees": org.firm_employees.astype(np.int64),
-        "usage_rate": firm_mean((w.usage >= p.usage.user_threshold).astype(float), w, org),
-        "engagement_rate": firm_mean((w.engagement >= p.engagement.engaged_threshold).astype(float), w, org),
-        "adopted_share": firm_mean(w.adopted.astype(float), w, org),
-        "mean_usage": firm_mean(w.usage, w, org),
-        "mean_engagement": firm_mean(w.engagement, w, org),
-        "mean_anxiety": firm_mean(w.anxiety, w, org),
-        "mean_attitude": firm_mean(w.attitude, w, org),
-        "mean_skill": firm_mean(w.skill, w, org),
+        **dict(zip(EMPLOYEE_MEANS, means, strict=True)),
         "mean_team_safety": np.bincount(org.team_firm, weights=org.team_safety, minlength=n_firms)
         / np.bincount(org.team_firm, minlength=n_firms),
     }
-    live = table.live
-    for stage, name in enumerate(STAGES):
-        record[name] = np.bincount(table.firm[live & (table.stage == stage)], minlength=n_firms)
-    record["stalled"] = np.bincount(table.firm[table.status == STALLED], minlength=n_firms)
-    record["abandoned"] = np.bincount(table.firm[table.status == ABANDONED], minlength=n_firms)
-    record["merged"] = np.bincount(table.firm[table.status == MERGED], minlength=n_firms)
+    record.update(pilot_counts(table, n_firms))
     record["duplicates_merged"] = merged.copy()
     record["knowledge"] = org.firm_knowledge.copy()
     record["revenue"] = org.firm_revenue.copy()

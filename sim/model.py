@@ -14,6 +14,7 @@ from sim import rules
 from sim.agents import Employee, Team
 from sim.interventions import Context, Timeline
 from sim.metrics import employee_states, headline, weekly_record
+from sim.population import draw_firms
 from sim.schema import Firm, Scenario
 from sim.state import build_organisation, build_workforce
 
@@ -30,7 +31,7 @@ class AdoptionModel(mesa.Model):
         super().__init__(rng=rng)
         self.spec = scenario if scenario is not None else Scenario()
         self.params = self.spec.params
-        self.firms = firms if firms is not None else [self.spec.firm]
+        self.firms = firms if firms is not None else draw_firms(self.spec, self.rng)
         self.organisation, counts = build_organisation(self.firms, self.params, self.rng)
         self.workforce = build_workforce(
             self.organisation, counts, self.params, self.params.adoption.cross_team_ties, self.rng

@@ -39,6 +39,7 @@ class PilotTable:
     status: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     week_proposed: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     week_in_stage: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    week_poc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     week_stalled: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     week_ended: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
@@ -83,7 +84,7 @@ def propose(
     mere usage). Governance merges
     a share of duplicates before they start; returns the number merged per firm."""
     pp = p.pilots
-    enthusiasm = team_mean(w.attitude * (0.5 + w.engagement), w, org)
+    enthusiasm = team_mean(w.attitude * (0.5 + w.engagement), org)
     teams = np.repeat(np.arange(org.n_teams), rng.poisson(pp.intake * enthusiasm))
     if len(teams) == 0:
         return np.zeros(org.n_firms)
@@ -117,6 +118,7 @@ def propose(
         status=np.full(n, ACTIVE),
         week_proposed=np.full(n, week),
         week_in_stage=np.full(n, week),
+        week_poc=np.full(n, -1),
         week_stalled=np.full(n, -1),
         week_ended=np.full(n, -1),
     )
@@ -152,7 +154,7 @@ def readiness(table: PilotTable, idx: np.ndarray, w: Workforce, org: Organisatio
     sponsorship, and the firm's size (larger firms move slower)."""
     pp = p.pilots
     firm = table.firm[idx]
-    team_engagement = team_mean(w.engagement, w, org)[table.team[idx]]
+    team_engagement = team_mean(w.engagement, org)[table.team[idx]]
     engagement = pp.base_readiness + (1 - pp.base_readiness) * np.minimum(1, team_engagement / pp.engagement_need)
     fit = 1 / (1 + np.exp(-pp.fit_sharpness * (org.firm_infrastructure[firm] - table.depth[idx])))
     fit = np.where(table.stage[idx] >= PILOT, fit, 1.0)
@@ -165,7 +167,7 @@ def learning(org: Organisation, w: Workforce, p: Params) -> np.ndarray:
     """Per firm, how much earlier pilots' lessons speed later ones, scaled by absorptive capacity (mean skill)."""
     pp = p.pilots
     known = org.firm_knowledge / (org.firm_knowledge + pp.knowledge_half)
-    return 1 + pp.learning_gain * known * (0.5 + firm_mean(w.skill, w, org))
+    return 1 + pp.learning_gain * known * (0.5 + firm_mean(w.skill, org))
 
 
 def scaling_conditions(table: PilotTable, idx: np.ndarray, w: Workforce, org: Organisation, p: Params) -> np.ndarray:
@@ -173,7 +175,7 @@ def scaling_conditions(table: PilotTable, idx: np.ndarray, w: Workforce, org: Or
     and no rival builds of the same use case on other platforms."""
     pp = p.pilots
     firm = table.firm[idx]
-    receivers = np.minimum(1, firm_mean(w.engagement, w, org)[firm] / pp.engagement_need)
+    receivers = np.minimum(1, firm_mean(w.engagement, org)[firm] / pp.engagement_need)
     interop = np.where(table.platform[idx] == SHARED_PLATFORM, 1.0, 1 - pp.interop_penalty)
     return receivers * interop / (1 + rival_builds(table, idx, pp.use_cases))
 
@@ -195,49 +197,52 @@ def advance(
     """One week of the funnel: active pilots advance or stall (competing hazards), stalled ones resume
     or age into abandonment. Returns this week's events per firm."""
     pp = p.pilots
-    if len(table) == 0:
+    unfinished = np.flatnonzero(table.live & (table.stage < SCALED))
+    if len(unfinished) == 0:
         return FunnelEvents.none(org.n_firms)
-    learn = learning(org, w, p)
-    moving = np.flatnonzero((table.status == ACTIVE) & (table.stage < SCALED))
-    stalled = np.flatnonzero(table.status == STALLED)
-    ready = readiness(table, moving, w, org, p)
+    ready = readiness(table, unfinished, w, org, p)
+    active = table.status[unfinished] == ACTIVE
+    moving, stalled = unfinished[active], unfinished[~active]
     stage = table.stage[moving]
-    hazard = np.asarray(pp.advance)[stage] * ready * learn[table.firm[moving]]
+    hazard = np.asarray(pp.advance)[stage] * ready[active] * learning(org, w, p)[table.firm[moving]]
     at_production = stage == PRODUCTION
     hazard[at_production] *= scaling_conditions(table, moving[at_production], w, org, p)
-    stall_hazard = np.where(at_production, 0.0, pp.stall * (1 - ready))
+    stall_hazard = np.where(at_production, 0.0, pp.stall * (1 - ready[active]))
     draw = rng.random(len(moving))
     p_advance = -np.expm1(-hazard)
     advanced = moving[draw < p_advance]
     newly_stalled = moving[(draw >= p_advance) & (draw < p_advance - np.expm1(-stall_hazard))]
-    resumes = rng.random(len(stalled)) < -np.expm1(-pp.resume * readiness(table, stalled, w, org, p))
+    resumes = rng.random(len(stalled)) < -np.expm1(-pp.resume * ready[~active])
     overdue = week - table.week_stalled[stalled] >= pp.abandon_after
     abandoned = stalled[~resumes & overdue]
 
     table.stage[advanced] += 1
     table.week_in_stage[advanced] = week
+    table.week_poc[advanced[table.stage[advanced] == POC]] = week
     table.status[newly_stalled] = STALLED
     table.week_stalled[newly_stalled] = week
     table.status[stalled[resumes]] = ACTIVE
     table.status[abandoned] = ABANDONED
     table.week_ended[abandoned] = week
-    scaled = advanced[table.stage[advanced] == SCALED]
-    table.week_ended[scaled] = week
-
+    table.week_ended[advanced[table.stage[advanced] == SCALED]] = week
     blame_abandoning_teams(table, abandoned, org, p)
-    produced = advanced[table.stage[advanced] == PRODUCTION]
+    return count_events(table, advanced, abandoned, org.n_firms)
+
+
+def count_events(table: PilotTable, advanced: np.ndarray, abandoned: np.ndarray, n_firms: int) -> FunnelEvents:
+    """Per firm: pilots that reached production or scale (front and back office) and pilots abandoned."""
+    reached = table.stage[advanced]
+    milestone = advanced[reached >= PRODUCTION]
+    slot = (table.stage[milestone] - PRODUCTION) * 2 + table.kind[milestone]
+    codes = np.concatenate([table.firm[milestone] * 5 + slot, table.firm[abandoned] * 5 + 4])
+    counts = np.bincount(codes, minlength=n_firms * 5).reshape(n_firms, 5).T.astype(np.float64)
     return FunnelEvents(
-        production_front=per_firm(table, produced[table.kind[produced] == FRONT], org.n_firms),
-        production_back=per_firm(table, produced[table.kind[produced] == BACK], org.n_firms),
-        scaled_front=per_firm(table, scaled[table.kind[scaled] == FRONT], org.n_firms),
-        scaled_back=per_firm(table, scaled[table.kind[scaled] == BACK], org.n_firms),
-        abandoned=per_firm(table, abandoned, org.n_firms),
+        production_front=counts[0],
+        production_back=counts[1],
+        scaled_front=counts[2],
+        scaled_back=counts[3],
+        abandoned=counts[4],
     )
-
-
-def per_firm(table: PilotTable, rows: np.ndarray, n_firms: int) -> np.ndarray:
-    """Number of the given pilots in each firm."""
-    return np.bincount(table.firm[rows], minlength=n_firms).astype(np.float64)
 
 
 def blame_abandoning_teams(table: PilotTable, abandoned: np.ndarray, org: Organisation, p: Params) -> None:
@@ -263,9 +268,8 @@ def update_signals(events: FunnelEvents, org: Organisation, p: Params) -> None:
 def accrue_value(table: PilotTable, org: Organisation, p: Params) -> None:
     """A week of value: scaled pilots deliver their yearly value across the firm, pilots in production a
     fraction of it in one team. Front-office value is revenue, back-office value is cost saved."""
-    if len(table) == 0:
-        return
-    share = np.select([table.stage == SCALED, table.stage == PRODUCTION], [1.0, p.pilots.production_share], 0.0)
-    weekly = share * table.value * table.live / 52
-    org.firm_revenue += np.bincount(table.firm, weights=weekly * (table.kind == FRONT), minlength=org.n_firms)
-    org.firm_savings += np.bincount(table.firm, weights=weekly * (table.kind == BACK), minlength=org.n_firms)
+    share_by_stage = np.array([0.0, 0.0, 0.0, p.pilots.production_share, 1.0])
+    weekly = share_by_stage[table.stage] * table.value * table.live / 52
+    by_kind = np.bincount(table.firm * 2 + table.kind, weights=weekly, minlength=org.n_firms * 2).reshape(-1, 2)
+    org.firm_revenue += by_kind[:, FRONT]
+    org.firm_savings += by_kind[:, BACK]

@@ -23,14 +23,14 @@ class Peers:
     team_user_share: np.ndarray
 
 
-def team_mean(values: np.ndarray, w: Workforce, org: Organisation) -> np.ndarray:
-    """Mean of a per-employee quantity within each team, one value per team."""
-    return np.bincount(w.team, weights=values, minlength=org.n_teams) / org.team_members
+def team_mean(values: np.ndarray, org: Organisation) -> np.ndarray:
+    """Mean of per-employee quantities (the last axis) within each team (employees are contiguous by team)."""
+    return np.add.reduceat(values, org.team_start, axis=-1) / org.team_members
 
 
-def firm_mean(values: np.ndarray, w: Workforce, org: Organisation) -> np.ndarray:
-    """Mean of a per-employee quantity within each firm, one value per firm."""
-    return np.bincount(w.firm, weights=values, minlength=org.n_firms) / org.firm_employees
+def firm_mean(values: np.ndarray, org: Organisation) -> np.ndarray:
+    """Mean of per-employee quantities (the last axis) within each firm (employees are contiguous by firm)."""
+    return np.add.reduceat(values, org.firm_start, axis=-1) / org.firm_employees
 
 
 def saturating(x: np.ndarray) -> np.ndarray:
@@ -42,18 +42,20 @@ def observe_peers(w: Workforce, org: Organisation, p: Params) -> Peers:
     """Peer influence: adopters among teammates (excluding oneself) and among ties to other teams, where a
     champions network stands in for part of the colleagues who have not adopted yet."""
     adopted = w.adopted.astype(np.float64)
-    team_sum = np.bincount(w.team, weights=adopted, minlength=org.n_teams)[w.team]
-    others = org.team_members[w.team] - 1
-    team_share = np.divide(team_sum - adopted, others, out=np.zeros_like(adopted), where=others > 0)
-    tie_share = adopted[w.ties].mean(axis=1) if w.ties.shape[1] else team_share
-    weight = p.adoption.team_weight
     users = (w.usage >= p.usage.user_threshold).astype(np.float64)
+    team_sums = np.add.reduceat(np.stack([adopted, w.anxiety, users]), org.team_start, axis=1)[:, w.team]
+    others = org.team_members[w.team] - 1
+    team_share = np.divide(team_sums[0] - adopted, others, out=np.zeros_like(adopted), where=others > 0)
+    k = w.ties.shape[1]
+    tie_share = adopted[w.ties.T].sum(axis=0) / k if k else team_share
+    weight = p.adoption.team_weight
     seen = weight * team_share + (1 - weight) * tie_share
     champions = p.effects.champions_influence * org.team_champions[w.team]
+    members = org.team_members[w.team]
     return Peers(
         adopted_share=seen + champions * (1 - seen),
-        team_anxiety=team_mean(w.anxiety, w, org)[w.team],
-        team_user_share=team_mean(users, w, org)[w.team],
+        team_anxiety=team_sums[1] / members,
+        team_user_share=team_sums[2] / members,
     )
 
 
@@ -148,5 +150,5 @@ def update_skill(w: Workforce, p: Params) -> None:
 def update_team_safety(w: Workforce, org: Organisation, p: Params) -> None:
     """Team psychological safety recovers toward its base, raised when the manager models engaged use."""
     t = p.teams
-    target = np.clip(org.team_base_safety + t.manager_modelling * (w.engagement[org.team_manager] - 0.25), 0, 1)
+    target = np.clip(org.team_base_safety + t.manager_modelling * (w.engagement[org.team_start] - 0.25), 0, 1)
     org.team_safety += t.recovery * (target - org.team_safety)

@@ -9,7 +9,7 @@ import difflib
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -140,36 +140,46 @@ def child_node(node: Any, key: str, holds_list: bool, assignment: str) -> Any:
 
 
 def check_field_path(keys: list[str], where: str) -> None:
-    """Refuse a dotted path that names no field of the schema, suggesting the nearest one.
-    A list of blocks (such as interventions) is entered by position: interventions.0.intensity."""
+    """Refuse a dotted path that names no field of the schema, suggesting the nearest one. A list of blocks
+    is entered by position (interventions.0.intensity), a mapping of blocks by key (population.bands.1b-5b.share)."""
     model: type[BaseModel] | None = Scenario
-    in_list = False
+    container, allowed_keys = "", None
     for depth, key in enumerate(keys):
-        if in_list:
-            if not key.isdigit():
-                raise InputError(f"{where}: {'.'.join(keys[:depth])!r} is a list; give a position such as 0 next.")
-            in_list = False
+        here = ".".join(keys[:depth])
+        if container == "list" and not key.isdigit():
+            raise InputError(f"{where}: {here!r} is a list; give a position such as 0 next.")
+        if container == "dict" and allowed_keys is not None and key not in allowed_keys:
+            raise InputError(f"{where}: {here!r} has no entry {key!r}. {allowed_fields(here, key, allowed_keys)}")
+        if container:
+            container = ""
             continue
         fields = model.model_fields if model else {}
         if key not in fields:
-            prefix = ".".join(keys[:depth])
-            raise InputError(f"{where}: unknown field {'.'.join(keys)!r}. {allowed_fields(prefix, key, list(fields))}")
-        model, in_list = block_type(fields[key].annotation)
+            raise InputError(f"{where}: unknown field {'.'.join(keys)!r}. {allowed_fields(here, key, list(fields))}")
+        model, container, allowed_keys = block_type(fields[key].annotation)
         if model is None and depth < len(keys) - 1:
             raise InputError(
                 f"{where}: field {'.'.join(keys[: depth + 1])!r} is a value, it has no field {keys[depth + 1]!r}."
             )
 
 
-def block_type(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
-    """The schema block a field holds, and whether it holds a list of them."""
+def block_type(annotation: Any) -> tuple[type[BaseModel] | None, str, list[str] | None]:
+    """The schema block a field holds; whether it holds a "list" or "dict" of them (else ""); and the keys a
+    dict allows, where they are fixed. Optional blocks count as blocks."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation, False
-    if get_origin(annotation) is list:
-        (item,) = get_args(annotation)
-        if isinstance(item, type) and issubclass(item, BaseModel):
-            return item, True
-    return None, False
+        return annotation, "", None
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    origin = get_origin(annotation)
+    if origin is list and args:
+        model, _, _ = block_type(args[0])
+        return model, "list" if model else "", None
+    if origin is dict and len(args) == 2:
+        model, _, _ = block_type(args[1])
+        keys = list(get_args(args[0])) if get_origin(args[0]) is Literal else None
+        return model, "dict" if model else "", keys
+    if len(args) == 1:
+        return block_type(args[0])
+    return None, "", None
 
 
 def allowed_fields(prefix: str, key: str, fields: list[str]) -> str:
@@ -228,12 +238,16 @@ def describe_validation_error(exc: ValidationError, path: Path) -> str:
 def schema_node(loc: list[str]) -> type[BaseModel]:
     """The schema block found at a field path (the deepest block along it)."""
     model: type[BaseModel] = Scenario
+    container = ""
     for key in loc:
+        if container:
+            container = ""
+            continue
         field = model.model_fields.get(key)
-        annotation = field.annotation if field else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        inner, container, _ = block_type(field.annotation) if field else (None, "", None)
+        if inner is None:
             break
-        model = annotation
+        model = inner
     return model
 
 

@@ -38,6 +38,9 @@ Industry = Literal[
 ]
 
 
+RevenueBand = Literal["under-100m", "100m-1b", "1b-5b", "over-5b"]
+
+
 class Strict(BaseModel):
     """Base for every schema block: unknown fields are errors, not silently ignored."""
 
@@ -74,6 +77,7 @@ class Firm(Strict):
     )
     mandate: float = Field(0.0, ge=0, le=1, description="Pressure to use AI: mandated, monitored usage targets")
     levers: Levers = Field(default_factory=Levers, description="The three foundations")
+    revenue_band: RevenueBand | None = Field(None, description="Annual revenue band, where known (for breakdowns)")
 
     @property
     def perceived_threat(self) -> float:
@@ -254,6 +258,104 @@ class Params(Strict):
     effects: Effects = Field(default_factory=Effects)
 
 
+class Band(Strict):
+    """Firms of one revenue band in a population."""
+
+    share: float = Field(ge=0, le=1, description="Share of the population's firms in this band")
+    employees: tuple[Annotated[int, Field(ge=10, le=200_000)], Annotated[int, Field(ge=10, le=200_000)]] = Field(
+        description="Head-count range, drawn log-uniformly"
+    )
+    infrastructure_shift: float = Field(
+        0.0, ge=-1, le=1, description="Added to mean infrastructure: larger firms have more resources to integrate"
+    )
+
+
+class LeverDistribution(Strict):
+    """How one foundation lever varies across a population's firms (a normal clipped to [0, 1])."""
+
+    mean: float = Field(ge=0, le=1, description="Mean across firms")
+    spread: float = Field(ge=0, le=1, description="Standard deviation across firms")
+
+
+def default_bands() -> dict[str, Band]:
+    """Revenue bands of survey respondents' firms (assumed shares; head counts scaled to keep runs quick)."""
+    return {
+        "under-100m": Band(share=0.35, employees=(20, 200), infrastructure_shift=-0.1),
+        "100m-1b": Band(share=0.30, employees=(200, 1000), infrastructure_shift=0.0),
+        "1b-5b": Band(share=0.20, employees=(1000, 3000), infrastructure_shift=0.05),
+        "over-5b": Band(share=0.15, employees=(3000, 8000), infrastructure_shift=0.1),
+    }
+
+
+def default_industries() -> dict[str, float]:
+    """Industry mix of the population (weights, normalised when drawn)."""
+    return {
+        "technology": 0.15,
+        "financial-services": 0.15,
+        "professional-services": 0.12,
+        "manufacturing": 0.14,
+        "healthcare": 0.10,
+        "retail": 0.12,
+        "media": 0.06,
+        "public-sector": 0.08,
+        "general": 0.08,
+    }
+
+
+class Population(Strict):
+    """A population of organisations drawn across revenue bands and industries, with varying levers.
+    Fields of `firm` not drawn here (team size, functions, mandate) apply to every firm."""
+
+    firms: int = Field(100, ge=1, le=5000, description="Number of firms drawn")
+    bands: dict[RevenueBand, Band] = Field(default_factory=default_bands, description="Revenue bands")
+    industries: dict[Industry, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=default_industries, description="Industry weights"
+    )
+    infrastructure: LeverDistribution = Field(
+        default_factory=lambda: LeverDistribution(mean=0.35, spread=0.2), description="Infrastructure across firms"
+    )
+    alignment: LeverDistribution = Field(
+        default_factory=lambda: LeverDistribution(mean=0.35, spread=0.2), description="Alignment across firms"
+    )
+    culture: LeverDistribution = Field(
+        default_factory=lambda: LeverDistribution(mean=0.4, spread=0.2), description="Culture across firms"
+    )
+    lever_correlation: float = Field(
+        0.5, ge=0, le=1, description="Correlation of the three levers within a firm (foundations come together)"
+    )
+    platforms: tuple[Annotated[int, Field(ge=1, le=20)], Annotated[int, Field(ge=1, le=20)]] = Field(
+        (1, 6), description="Range of AI platforms per firm, drawn uniformly"
+    )
+
+    @model_validator(mode="after")
+    def shares_sum_to_one(self) -> Population:
+        """Band shares must add up to 1 and industry weights must not all be zero."""
+        total = sum(band.share for band in self.bands.values())
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"band shares add up to {total:g}; they must add up to 1")
+        if sum(self.industries.values()) <= 0:
+            raise ValueError("industry weights must not all be zero")
+        return self
+
+
+class Survey(Strict):
+    """How model state answers the survey questions the model is calibrated against (docs/ODD.md, Calibration)."""
+
+    regular_use_share: float = Field(
+        0.5, ge=0, le=1, description="Regular users a function needs for the firm to 'regularly use AI' in it"
+    )
+    full_scale_pilots: int = Field(3, ge=1, le=1000, description="Scaled pilots a 'fully scaled' firm has at least")
+    full_scale_engagement: float = Field(
+        0.4, ge=0, le=1, description="Engaged share of employees a 'fully scaled' firm has at least"
+    )
+    ebit_threshold: float = Field(
+        1.0, ge=0, le=1000, description="Yearly value run-rate of live pilots that counts as 'EBIT impact'"
+    )
+    poc_window: int = Field(
+        52, ge=1, le=1040, description="Weeks a proof of concept must have had to count in the POC outcomes"
+    )
+
+
 InterventionKind = Literal[
     "training",
     "reassurance",
@@ -333,6 +435,10 @@ class Scenario(Strict):
     firm: Firm = Field(default_factory=Firm, description="The organisation")
     params: Params = Field(default_factory=Params, description="Model parameters")
     interventions: list[Intervention] = Field(default_factory=list, description="Changes the firm makes, on a timeline")
+    survey: Survey = Field(default_factory=Survey, description="How model state maps onto survey questions")
+    population: Population | None = Field(
+        None, description="Draw a population of firms like `firm` instead of running `firm` alone"
+    )
 
 
 def json_schema() -> dict:

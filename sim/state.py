@@ -43,6 +43,8 @@ class Workforce:
 @dataclass
 class Organisation:
     """Per-team and per-firm state: structure, levers, psychological safety and firm-wide signals.
+    Employees are stored contiguously by firm and by team, from `firm_start` and `team_start` (the first
+    member of each team is its manager).
 
     The last six fields are this week's conditions: the base levers as changed by active interventions,
     set afresh every week by sim.interventions before the rules read them."""
@@ -51,10 +53,11 @@ class Organisation:
     team_back_office: np.ndarray
     team_platform: np.ndarray
     team_members: np.ndarray
-    team_manager: np.ndarray
+    team_start: np.ndarray
     team_base_safety: np.ndarray
     team_safety: np.ndarray
     firm_employees: np.ndarray
+    firm_start: np.ndarray
     firm_threat: np.ndarray
     firm_infrastructure: np.ndarray
     firm_alignment: np.ndarray
@@ -108,10 +111,11 @@ def build_organisation(firms: list[Firm], params: Params, rng: np.random.Generat
             team_back_office=rng.random(len(team_firm)) >= front_share,
             team_platform=choose_team_platforms(firms, team_firm, infrastructure, rng),
             team_members=counts.astype(np.float64),
-            team_manager=starts,
+            team_start=starts,
             team_base_safety=base_safety,
             team_safety=base_safety.copy(),
             firm_employees=np.array([f.employees for f in firms], dtype=np.float64),
+            firm_start=np.concatenate([[0], np.cumsum([f.employees for f in firms])[:-1]]).astype(np.int64),
             firm_threat=np.array([f.perceived_threat for f in firms]),
             firm_infrastructure=infrastructure,
             firm_alignment=np.array([f.levers.alignment for f in firms]),
@@ -152,7 +156,7 @@ def build_workforce(
     n = len(team)
     innovativeness = rng.random(n)
     manager = np.zeros(n, dtype=bool)
-    manager[org.team_manager] = True
+    manager[org.team_start] = True
     prior = np.clip(rng.beta(4, 4, n) - 0.5 + params.attitude.initial + 0.2 * (innovativeness - 0.5), 0, 1)
     anxiety_mean = params.anxiety.baseline + params.anxiety.threat_weight * org.firm_threat[firm]
     return Workforce(
@@ -176,9 +180,8 @@ def draw_cross_team_ties(
     firm: np.ndarray, team: np.ndarray, org: Organisation, k: int, rng: np.random.Generator
 ) -> np.ndarray:
     """k ties per employee to random colleagues of the same firm, outside their own team where possible."""
-    firm_start = np.concatenate([[0], np.cumsum(org.firm_employees)[:-1]]).astype(np.int64)
     firm_size = org.firm_employees.astype(np.int64)
-    start, size = firm_start[firm][:, None], firm_size[firm][:, None]
+    start, size = org.firm_start[firm][:, None], firm_size[firm][:, None]
     ties = start + np.floor(rng.random((len(team), k)) * size).astype(np.int64)
     for _ in range(3):
         same_team = team[ties] == team[:, None]

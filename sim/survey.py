@@ -1,0 +1,92 @@
+"""The survey mapping: how each firm in a run would answer the questions behind the published figures
+(McKinsey's State of AI 2025, IDC for Lenovo 2025, S&P Global 2025). Definitions are in docs/ODD.md."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.pilots import ABANDONED, BACK, PILOT, POC, PRODUCTION, SCALED
+from sim.schema import Survey
+
+SURVEY_STAGES = ("experimenting", "piloting", "scaling", "fully scaled")
+
+
+def survey_frame(model) -> pd.DataFrame:
+    """One row per firm: its answers (regular use, stage, EBIT impact) and its proofs of concept that had
+    at least `poc_window` weeks to reach production, with how many did and how many were scrapped."""
+    survey: Survey = model.spec.survey
+    w, org, table = model.workforce, model.organisation, model.pilots
+    n_firms = org.n_firms
+
+    def per_firm(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(table.firm[mask], minlength=n_firms)
+
+    scaled = per_firm(table.stage == SCALED)
+    counted_pocs = (table.stage >= POC) & (table.week_poc >= 0) & (table.week_poc <= model.week - survey.poc_window)
+    engaged = np.add.reduceat(w.engagement >= model.params.engagement.engaged_threshold, org.firm_start)
+    frame = pd.DataFrame(
+        {
+            "firm": [f.name for f in model.firms],
+            "revenue_band": [f.revenue_band or "" for f in model.firms],
+            "industry": [f.industry for f in model.firms],
+            "employees": org.firm_employees.astype(int),
+            "regular_use": regular_use(model, survey),
+            "stage": stages(
+                reached_pilot=per_firm(table.stage >= PILOT),
+                scaled=scaled,
+                scaled_back=per_firm((table.stage == SCALED) & (table.kind == BACK)),
+                engaged_share=engaged / org.firm_employees,
+                survey=survey,
+            ),
+            "ebit_impact": value_run_rate(model) >= survey.ebit_threshold,
+            "pocs_counted": per_firm(counted_pocs),
+            "pocs_to_production": per_firm(counted_pocs & (table.stage >= PRODUCTION)),
+            "pocs_scrapped": per_firm(counted_pocs & (table.stage < PRODUCTION) & (table.status == ABANDONED)),
+        }
+    )
+    return frame
+
+
+def regular_use(model, survey: Survey) -> np.ndarray:
+    """A firm regularly uses AI in a function when at least `regular_use_share` of that function's
+    employees (all its front-office, or all its back-office teams) are regular users."""
+    w, org, p = model.workforce, model.organisation, model.params
+    users = w.usage >= p.usage.user_threshold
+    function = org.team_back_office[w.team].astype(np.int64)
+    key = w.firm * 2 + function
+    size = np.bincount(key, minlength=org.n_firms * 2)
+    share = np.divide(np.bincount(key, weights=users, minlength=org.n_firms * 2), np.maximum(size, 1))
+    return ((share >= survey.regular_use_share) & (size > 0)).reshape(-1, 2).any(axis=1)
+
+
+def stages(
+    reached_pilot: np.ndarray, scaled: np.ndarray, scaled_back: np.ndarray, engaged_share: np.ndarray, survey: Survey
+) -> np.ndarray:
+    """Experimenting (nothing past a proof of concept), piloting (pilots but nothing scaled), scaling (at
+    least one pilot scaled) or fully scaled (several scaled, back office included, and a broadly engaged
+    workforce)."""
+    fully = (scaled >= survey.full_scale_pilots) & (scaled_back > 0) & (engaged_share >= survey.full_scale_engagement)
+    return np.select(
+        [fully, scaled > 0, reached_pilot > 0], ["fully scaled", "scaling", "piloting"], default="experimenting"
+    )
+
+
+def value_run_rate(model) -> np.ndarray:
+    """Per firm, the yearly value its live pilots in production and at scale deliver now."""
+    table, org = model.pilots, model.organisation
+    share = np.array([0.0, 0.0, 0.0, model.params.pilots.production_share, 1.0])[table.stage]
+    return np.bincount(table.firm, weights=share * table.value * table.live, minlength=org.n_firms)
+
+
+def survey_rates(frame: pd.DataFrame) -> dict[str, float]:
+    """Population-level answers: shares of firms, and pooled proof-of-concept outcomes."""
+    pocs = max(int(frame["pocs_counted"].sum()), 1)
+    rates = {
+        "regular_use": float(frame["regular_use"].mean()),
+        **{f"stage_{s.replace(' ', '_')}": float((frame["stage"] == s).mean()) for s in SURVEY_STAGES},
+        "ebit_impact": float(frame["ebit_impact"].mean()),
+        "poc_to_production": frame["pocs_to_production"].sum() / pocs,
+        "poc_scrapped": frame["pocs_scrapped"].sum() / pocs,
+    }
+    return {k: float(v) for k, v in rates.items()}
