@@ -106,6 +106,28 @@ def weekly_record(
     return record
 
 
+def employee_frame(week: int, w: Workforce, firm_names: list[str], p: Params) -> pd.DataFrame:
+    """The state of every employee at one week, for researchers' own analysis."""
+    states = np.asarray(("non-user", "compliant user", "committed user", "engaged adopter"), dtype=object)
+    return pd.DataFrame(
+        {
+            "week": np.full(w.size, week),
+            "employee": np.arange(w.size),
+            "firm": np.asarray(firm_names, dtype=object)[w.firm],
+            "team": w.team,
+            "manager": w.manager,
+            "innovativeness": w.innovativeness,
+            "attitude": w.attitude,
+            "anxiety": w.anxiety,
+            "skill": w.skill,
+            "usage": w.usage,
+            "engagement": w.engagement,
+            "adopted": w.adopted,
+            "state": states[employee_states(w, p)],
+        }
+    )
+
+
 def timeseries_frame(records: list[dict[str, np.ndarray]], firm_names: list[str]) -> pd.DataFrame:
     """All weekly records as one table, a row per week and firm."""
     frame = pd.DataFrame({key: np.concatenate([r[key] for r in records]) for key in records[0]})

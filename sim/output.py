@@ -115,3 +115,5 @@ def write_run(result: RunResult, folder: Path, command: list[str] | None = None)
     )
     result.timeseries.to_csv(folder / "timeseries.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     result.pilots.to_csv(folder / "pilots.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    if result.employees is not None:
+        result.employees.to_parquet(folder / "employees.parquet", index=False)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sim.metrics import pilots_frame, timeseries_frame
+from sim.metrics import employee_frame, pilots_frame, timeseries_frame
 from sim.model import AdoptionModel
 from sim.schema import Scenario
 
@@ -23,21 +23,38 @@ class RunResult:
     pilots: pd.DataFrame
     summary: dict
     model: AdoptionModel
+    employees: pd.DataFrame | None = None
 
 
 def run(
-    scenario: Scenario, seed: int = 0, weeks: int | None = None, on_week: Callable[[int], None] | None = None
+    scenario: Scenario,
+    seed: int = 0,
+    weeks: int | None = None,
+    on_week: Callable[[int], None] | None = None,
+    employees_every: int | None = None,
 ) -> RunResult:
     """Run a scenario for its horizon (or `weeks`, which then becomes the horizon) with a seed;
-    `on_week(week)` is called after each week."""
+    `on_week(week)` is called after each week. With `employees_every=k` the state of every employee is kept
+    every k weeks and at the end (k = 0: at the end only)."""
     if weeks is not None:
         scenario = scenario.model_copy(update={"weeks": weeks})
     model = AdoptionModel(scenario, rng=seed)
+    snapshots = []
     for _ in range(scenario.weeks):
         model.step()
+        if employees_every and model.week % employees_every == 0 and model.week < scenario.weeks:
+            snapshots.append(snapshot_employees(model))
         if on_week is not None:
             on_week(model.week)
-    return collect(model, seed)
+    result = collect(model, seed)
+    if employees_every is not None:
+        result.employees = pd.concat([*snapshots, snapshot_employees(model)], ignore_index=True)
+    return result
+
+
+def snapshot_employees(model: AdoptionModel) -> pd.DataFrame:
+    """Every employee's state now."""
+    return employee_frame(model.week, model.workforce, [firm.name for firm in model.firms], model.params)
 
 
 def collect(model: AdoptionModel, seed: int) -> RunResult:

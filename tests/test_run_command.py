@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 DETERMINISTIC_FILES = ("summary.json", "timeseries.csv", "pilots.csv")
 
@@ -102,3 +103,15 @@ def test_rerun_replaces_earlier_results(cli, tmp_path: Path) -> None:
     assert cli("run", "small-firm", "--weeks", "4", "--out", out, "-q").exit_code == 0
     assert not (out / "stale.txt").exists()
     assert json.loads((out / "summary.json").read_text())["weeks"] == 4
+
+
+def test_employee_states_are_written_every_k_weeks(cli, tmp_path: Path) -> None:
+    out = tmp_path / "people"
+    assert cli("run", "small-firm", "--weeks", "30", "--employees", "10", "--out", out, "-q").exit_code == 0
+    employees = pd.read_parquet(out / "employees.parquet")
+    assert sorted(employees["week"].unique()) == [10, 20, 30]
+    assert (employees.groupby("week").size() == 60).all()
+    final = employees[employees["week"] == 30]
+    summary = json.loads((out / "summary.json").read_text())
+    assert final["anxiety"].mean() == pytest.approx(summary["mean_anxiety"])
+    assert set(final["state"]) <= {"non-user", "compliant user", "committed user", "engaged adopter"}

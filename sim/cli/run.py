@@ -17,9 +17,6 @@ from sim.run import RunResult, run
 from sim.scenario import load_scenario
 from sim.schema import Scenario
 
-PROGRESS_THRESHOLD = 5_000_000
-"""Employee-weeks above which `run` shows a progress bar."""
-
 
 def run_command(
     scenario: ScenarioArg,
@@ -31,30 +28,42 @@ def run_command(
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: outputs/<scenario name>).")] = None,
     overrides: SetOption = None,
+    employees: Annotated[
+        int | None,
+        typer.Option(
+            "--employees",
+            help="Also write employees.parquet: every employee's state every N weeks and at the end (0: the end only).",
+            min=0,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
-    """Run one scenario and write manifest.json, summary.json, timeseries.csv, pilots.csv and figures/."""
+    """Run one scenario and write manifest.json, summary.json, timeseries.csv, pilots.csv and figures/.
+
+    The same scenario and seed give the same bytes in summary.json, timeseries.csv and pilots.csv."""
     with user_errors():
         horizon = [f"weeks={weeks}"] if weeks is not None else []
         spec = load_scenario(scenario, [*(overrides or []), *horizon])
         folder = out if out is not None else Path("outputs") / spec.name
         with output_folder(folder) as staging:
-            result = run_with_progress(spec, seed, show=not quiet)
+            result = run_with_progress(spec, seed, employees, show=not quiet)
             write_run(result, staging)
             save_run_figures(result, staging / "figures")
     if not quiet:
         print_summary(result, folder)
 
 
-def run_with_progress(spec: Scenario, seed: int, show: bool) -> RunResult:
-    """Run, with a progress bar when the run is long enough to wait for."""
+def run_with_progress(spec: Scenario, seed: int, employees_every: int | None, show: bool) -> RunResult:
+    """Run, with a progress bar unless asked to be quiet."""
     horizon = spec.weeks
-    if not show or spec.firm.employees * horizon < PROGRESS_THRESHOLD:
-        return run(spec, seed)
+    if not show:
+        return run(spec, seed, employees_every=employees_every)
     columns = (TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("weeks"), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("run", total=horizon)
-        return run(spec, seed, on_week=lambda week: progress.update(task, completed=week))
+        return run(
+            spec, seed, employees_every=employees_every, on_week=lambda week: progress.update(task, completed=week)
+        )
 
 
 def print_summary(result: RunResult, folder: Path) -> None:
