@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from sim.rules import firm_mean, team_mean
-from sim.schema import Params
+from sim.schema import Params, Pilots
 from sim.state import SHARED_PLATFORM, Organisation, Workforce
 
 STAGES = ("idea", "poc", "pilot", "production", "scaled")
@@ -90,9 +90,7 @@ def propose(
         return np.zeros(org.n_firms)
     firm = org.team_firm[teams]
     alignment = org.firm_direction[firm]
-    kind = choose_kind(
-        org.team_back_office[teams], alignment, pp.back_office_bias, org.firm_back_office_push[firm], rng
-    )
+    kind = choose_kind(org.team_back_office[teams], alignment, pp, org.firm_back_office_push[firm], rng)
     use_case = rng.integers(0, pp.use_cases, len(teams))
     key = (firm * 2 + kind) * pp.use_cases + use_case
     first_owner = earliest_live_pilot(table, pp.use_cases, key)
@@ -109,8 +107,8 @@ def propose(
         team=teams[keep],
         kind=kind[keep],
         use_case=use_case[keep],
-        value=(value_scale * rng.lognormal(0, 0.3, len(teams)))[keep],
-        depth=np.clip(depth_mean + rng.normal(0, 0.1, len(teams)), 0, 1)[keep],
+        value=(value_scale * rng.lognormal(0, pp.value_spread, len(teams)))[keep],
+        depth=np.clip(depth_mean + pp.depth_spread * rng.standard_normal(len(teams)), 0, 1)[keep],
         platform=org.team_platform[teams][keep],
         aligned=(rng.random(len(teams)) < alignment)[keep],
         duplicate_of=np.where(duplicate, first_owner, NO_DUPLICATE)[keep],
@@ -126,12 +124,12 @@ def propose(
 
 
 def choose_kind(
-    back_office_team: np.ndarray, alignment: np.ndarray, bias: float, push: np.ndarray, rng: np.random.Generator
+    back_office_team: np.ndarray, alignment: np.ndarray, pp: Pilots, push: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
     """Shiny objects: without strategic direction even back-office teams pick visible front-office quick wins;
     direction (and a portfolio push toward back-office value) shifts the choice."""
-    base = np.where(back_office_team, 0.3, 0.05)
-    p_back = base + np.minimum(1, bias * alignment + push) * (1 - base)
+    base = np.where(back_office_team, pp.back_office_own, pp.back_office_front)
+    p_back = base + np.minimum(1, pp.back_office_bias * alignment + push) * (1 - base)
     return (rng.random(len(base)) < p_back).astype(np.int64)
 
 

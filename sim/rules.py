@@ -150,5 +150,7 @@ def update_skill(w: Workforce, p: Params) -> None:
 def update_team_safety(w: Workforce, org: Organisation, p: Params) -> None:
     """Team psychological safety recovers toward its base, raised when the manager models engaged use."""
     t = p.teams
-    target = np.clip(org.team_base_safety + t.manager_modelling * (w.engagement[org.team_start] - 0.25), 0, 1)
+    target = np.clip(
+        org.team_base_safety + t.manager_modelling * (w.engagement[org.team_start] - t.manager_reference), 0, 1
+    )
     org.team_safety += t.recovery * (target - org.team_safety)

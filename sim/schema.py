@@ -112,6 +112,7 @@ class Anxiety(Strict):
 
     rate: float = Field(0.05, ge=0, le=1, description="Weekly share of the gap to the anxiety target closed")
     baseline: float = Field(0.15, ge=0, le=1, description="Anxiety with no threat, no skill and no safety")
+    spread: float = Field(0.1, ge=0, le=1, description="Spread of initial anxiety around the industry's level")
     threat_weight: float = Field(0.6, ge=0, le=2, description="Weight of the industry's threat perception")
     peer_weight: float = Field(0.25, ge=0, le=0.9, description="Weight of the team's mean anxiety (fear is contagious)")
     automation_weight: float = Field(
@@ -145,6 +146,7 @@ class Skill(Strict):
     """AI literacy: grows with engagement (not with usage) and is slowly forgotten."""
 
     initial: float = Field(0.2, ge=0, le=1, description="Mean AI literacy at the start")
+    spread: float = Field(0.22, ge=0, le=1, description="Spread of initial AI literacy across employees")
     learning: float = Field(0.05, ge=0, le=1, description="Weekly growth at full engagement")
     forgetting: float = Field(0.004, ge=0, le=1, description="Weekly loss")
 
@@ -153,6 +155,10 @@ class Attitude(Strict):
     """Perceived usefulness: each employee's prior, moved by experience and by visible wins."""
 
     initial: float = Field(0.5, ge=0, le=1, description="Mean attitude at the start")
+    spread: float = Field(0.17, ge=0, le=1, description="Spread of employees' prior attitudes")
+    innovativeness_weight: float = Field(
+        0.2, ge=0, le=1, description="How much more positive the most innovative employees start (Rogers)"
+    )
     rate: float = Field(0.05, ge=0, le=1, description="Weekly share of the gap to the attitude target closed")
     experience: float = Field(0.3, ge=0, le=2, description="Lift from engaged, useful work with AI")
     frustration: float = Field(0.25, ge=0, le=2, description="Drop from usage one is pressed into without commitment")
@@ -164,6 +170,9 @@ class Teams(Strict):
     """Team psychological safety (Edmondson 1999)."""
 
     safety_spread: float = Field(0.12, ge=0, le=0.5, description="Spread of team safety around the firm's culture")
+    manager_reference: float = Field(
+        0.25, ge=0, le=1, description="Manager engagement at which role modelling neither adds nor removes safety"
+    )
     manager_modelling: float = Field(
         0.2, ge=0, le=1, description="Safety gained when the team's manager is engaged with AI"
     )
@@ -187,6 +196,14 @@ class Pilots(Strict):
     back_value: float = Field(3.0, ge=0, le=100, description="Mean value of a back-office use case (cost, decisions)")
     front_depth: float = Field(0.3, ge=0, le=1, description="Integration depth a front-office use case needs")
     back_depth: float = Field(0.7, ge=0, le=1, description="Integration depth a back-office use case needs")
+    back_office_own: float = Field(
+        0.3, ge=0, le=1, description="Chance a back-office team picks back-office work with no strategic direction"
+    )
+    back_office_front: float = Field(
+        0.05, ge=0, le=1, description="Chance a front-office team picks back-office work with no strategic direction"
+    )
+    value_spread: float = Field(0.3, ge=0, le=3, description="Log-normal spread of use-case values around their mean")
+    depth_spread: float = Field(0.1, ge=0, le=1, description="Spread of integration depth around its mean")
     back_office_bias: float = Field(
         0.6, ge=0, le=1, description="Extra chance, at full alignment, of picking back-office work"
     )

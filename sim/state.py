@@ -157,7 +157,10 @@ def build_workforce(
     innovativeness = rng.random(n)
     manager = np.zeros(n, dtype=bool)
     manager[org.team_start] = True
-    prior = np.clip(rng.beta(4, 4, n) - 0.5 + params.attitude.initial + 0.2 * (innovativeness - 0.5), 0, 1)
+    a = params.attitude
+    prior = np.clip(
+        a.initial + a.spread * rng.standard_normal(n) + a.innovativeness_weight * (innovativeness - 0.5), 0, 1
+    )
     anxiety_mean = params.anxiety.baseline + params.anxiety.threat_weight * org.firm_threat[firm]
     return Workforce(
         firm=firm,
@@ -167,8 +170,8 @@ def build_workforce(
         threshold=params.adoption.threshold_spread * (1 - innovativeness),
         prior=prior,
         attitude=prior.copy(),
-        anxiety=np.clip(anxiety_mean + rng.normal(0, 0.1, n), 0, 1),
-        skill=np.clip(rng.beta(2, 2, n) - 0.5 + params.skill.initial, 0, 1),
+        anxiety=np.clip(anxiety_mean + params.anxiety.spread * rng.standard_normal(n), 0, 1),
+        skill=np.clip(params.skill.initial + params.skill.spread * rng.standard_normal(n), 0, 1),
         usage=np.zeros(n),
         engagement=np.zeros(n),
         adopted=np.zeros(n, dtype=bool),
