@@ -91,9 +91,10 @@ def propose(
     firm = org.team_firm[teams]
     alignment = org.firm_direction[firm]
     kind = choose_kind(org.team_back_office[teams], alignment, pp, org.firm_back_office_push[firm], rng)
-    use_case = rng.integers(0, pp.use_cases, len(teams))
-    key = (firm * 2 + kind) * pp.use_cases + use_case
-    first_owner = earliest_live_pilot(table, pp.use_cases, key)
+    use_case = np.floor(rng.random(len(teams)) * org.firm_use_cases[firm]).astype(np.int64)
+    stride = org.use_case_stride
+    key = (firm * 2 + kind) * stride + use_case
+    first_owner = earliest_live_pilot(table, stride, key)
     repeated_in_batch = np.zeros(len(teams), bool)
     repeated_in_batch[np.setdiff1d(np.arange(len(teams)), np.unique(key, return_index=True)[1])] = True
     duplicate = (first_owner != NO_DUPLICATE) | repeated_in_batch
@@ -175,7 +176,7 @@ def scaling_conditions(table: PilotTable, idx: np.ndarray, w: Workforce, org: Or
     firm = table.firm[idx]
     receivers = np.minimum(1, firm_mean(w.engagement, org)[firm] / pp.engagement_need)
     interop = np.where(table.platform[idx] == SHARED_PLATFORM, 1.0, 1 - pp.interop_penalty)
-    return receivers * interop / (1 + rival_builds(table, idx, pp.use_cases))
+    return receivers * interop / (1 + rival_builds(table, idx, org.use_case_stride))
 
 
 def rival_builds(table: PilotTable, idx: np.ndarray, n_use_cases: int) -> np.ndarray:

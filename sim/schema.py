@@ -186,7 +186,9 @@ class Pilots(Strict):
     """The pilot funnel: proposals, stage hazards, stalls, duplicates, scaling and learning."""
 
     intake: float = Field(0.02, ge=0, le=1, description="Weekly proposals per team at full enthusiasm")
-    use_cases: int = Field(12, ge=1, le=1000, description="Distinct use cases of each kind a firm's teams can pick")
+    use_cases: int = Field(
+        12, ge=1, le=1000, description="Distinct use cases of each kind at 1,000 employees (grows with its square root)"
+    )
     duplicate_detection: float = Field(
         0.8, ge=0, le=1, description="Chance governance merges a duplicate at full alignment"
     )

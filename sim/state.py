@@ -58,6 +58,7 @@ class Organisation:
     team_safety: np.ndarray
     firm_employees: np.ndarray
     firm_start: np.ndarray
+    firm_use_cases: np.ndarray
     firm_threat: np.ndarray
     firm_infrastructure: np.ndarray
     firm_alignment: np.ndarray
@@ -79,6 +80,11 @@ class Organisation:
     def n_teams(self) -> int:
         """Number of teams across all firms."""
         return len(self.team_firm)
+
+    @property
+    def use_case_stride(self) -> int:
+        """Room for every firm's use cases when (firm, kind, use case) is packed into one integer key."""
+        return int(self.firm_use_cases.max())
 
     @property
     def n_firms(self) -> int:
@@ -116,6 +122,7 @@ def build_organisation(firms: list[Firm], params: Params, rng: np.random.Generat
             team_safety=base_safety.copy(),
             firm_employees=np.array([f.employees for f in firms], dtype=np.float64),
             firm_start=np.concatenate([[0], np.cumsum([f.employees for f in firms])[:-1]]).astype(np.int64),
+            firm_use_cases=use_case_catalogue(firms, params),
             firm_threat=np.array([f.perceived_threat for f in firms]),
             firm_infrastructure=infrastructure,
             firm_alignment=np.array([f.levers.alignment for f in firms]),
@@ -135,6 +142,13 @@ def build_organisation(firms: list[Firm], params: Params, rng: np.random.Generat
         ),
         counts,
     )
+
+
+def use_case_catalogue(firms: list[Firm], params: Params) -> np.ndarray:
+    """Distinct use cases of each kind open to each firm: `pilots.use_cases` at 1,000 employees, growing with
+    the square root of head count (larger firms have more distinct processes, not proportionally more)."""
+    employees = np.array([f.employees for f in firms], dtype=np.float64)
+    return np.maximum(1, np.round(params.pilots.use_cases * np.sqrt(employees / 1000))).astype(np.int64)
 
 
 def choose_team_platforms(

@@ -101,8 +101,13 @@ def print_summary(result: RunResult, folder: Path) -> None:
         f"{s['mean_skill']:.2f}",
     )
     console.print(people)
+    scaled = (
+        f"{s['scaled_back_office']} of the {s['pilots_scaled']} scaled pilots are back-office."
+        if s["pilots_scaled"]
+        else "No pilot scaled across teams."
+    )
     console.print(
-        f"{s['poc_to_production']:.0%} of proofs of concept reached production, {s['poc_scrapped']:.0%} were scrapped; "
-        f"{s['scaled_back_office']} of {s['pilots_scaled']} scaled pilots are back-office."
+        f"{s['poc_to_production']:.0%} of proofs of concept reached production, "
+        f"{s['poc_scrapped']:.0%} were scrapped. {scaled}"
     )
     console.print(f"Results in {folder}/")
