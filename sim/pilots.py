@@ -6,6 +6,7 @@ ready may stall; a stalled pilot resumes or, after `abandon_after` weeks, is aba
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -22,26 +23,31 @@ KINDS = ("front-office", "back-office")
 NO_DUPLICATE = -1
 
 
+def empty(dtype: type) -> Callable[[], np.ndarray]:
+    """A factory of empty columns of one type."""
+    return lambda: np.zeros(0, dtype)
+
+
 @dataclass
 class PilotTable:
     """All pilots ever proposed and kept (merged duplicates are only counted), one array per column."""
 
-    firm: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    team: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    kind: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    use_case: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    value: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
-    depth: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
-    platform: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    aligned: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    duplicate_of: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    stage: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    status: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    week_proposed: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    week_in_stage: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    week_poc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    week_stalled: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    week_ended: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    firm: np.ndarray = field(default_factory=empty(np.int64))
+    team: np.ndarray = field(default_factory=empty(np.int64))
+    kind: np.ndarray = field(default_factory=empty(np.int64))
+    use_case: np.ndarray = field(default_factory=empty(np.int64))
+    value: np.ndarray = field(default_factory=empty(np.float64))
+    depth: np.ndarray = field(default_factory=empty(np.float64))
+    platform: np.ndarray = field(default_factory=empty(np.int64))
+    aligned: np.ndarray = field(default_factory=empty(bool))
+    duplicate_of: np.ndarray = field(default_factory=empty(np.int64))
+    stage: np.ndarray = field(default_factory=empty(np.int64))
+    status: np.ndarray = field(default_factory=empty(np.int64))
+    week_proposed: np.ndarray = field(default_factory=empty(np.int64))
+    week_in_stage: np.ndarray = field(default_factory=empty(np.int64))
+    week_poc: np.ndarray = field(default_factory=empty(np.int64))
+    week_stalled: np.ndarray = field(default_factory=empty(np.int64))
+    week_ended: np.ndarray = field(default_factory=empty(np.int64))
 
     def __len__(self) -> int:
         return len(self.firm)
