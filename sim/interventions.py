@@ -82,15 +82,15 @@ def consolidate_platforms(ctx: Context, teams: np.ndarray, intensity: float) -> 
 
 
 def govern_portfolio(ctx: Context, teams: np.ndarray, intensity: float) -> None:
-    """AI centre of excellence: catches duplicates before they start, merges live ones, ties pilots to
-    strategy and steers new proposals toward back-office value."""
+    """AI centre of excellence: catches duplicates before they start, merges live ones not yet in production,
+    ties pilots to strategy and steers new proposals toward back-office value."""
     org, table, effects, rng = ctx.organisation, ctx.pilots, ctx.params.effects, ctx.rng
     firms = firms_of(teams, org)
     org.firm_governance[firms] = np.maximum(org.firm_governance[firms], intensity)
     org.firm_back_office_push[firms] += effects.coe_back_office * intensity
     in_scope = teams[table.team] & table.live
     original = np.where(table.duplicate_of == NO_DUPLICATE, 0, table.duplicate_of)
-    duplicate = in_scope & (table.duplicate_of != NO_DUPLICATE) & table.live[original]
+    duplicate = in_scope & (table.duplicate_of != NO_DUPLICATE) & table.live[original] & (table.stage < PRODUCTION)
     merged = duplicate & (rng.random(len(table)) < effects.coe_merge * intensity)
     table.status[merged] = MERGED
     table.week_ended[merged] = ctx.week

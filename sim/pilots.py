@@ -100,10 +100,8 @@ def propose(
     use_case = np.floor(rng.random(len(teams)) * org.firm_use_cases[firm]).astype(np.int64)
     stride = org.use_case_stride
     key = (firm * 2 + kind) * stride + use_case
-    first_owner = earliest_live_pilot(table, stride, key)
-    repeated_in_batch = np.zeros(len(teams), bool)
-    repeated_in_batch[np.setdiff1d(np.arange(len(teams)), np.unique(key, return_index=True)[1])] = True
-    duplicate = (first_owner != NO_DUPLICATE) | repeated_in_batch
+    original = original_pilots(table, stride, key)
+    duplicate = original != NO_DUPLICATE
     merged = duplicate & (rng.random(len(teams)) < pp.duplicate_detection * org.firm_governance[firm])
     keep = ~merged
     n = int(keep.sum())
@@ -118,7 +116,7 @@ def propose(
         depth=np.clip(depth_mean + pp.depth_spread * rng.standard_normal(len(teams)), 0, 1)[keep],
         platform=org.team_platform[teams][keep],
         aligned=(rng.random(len(teams)) < alignment)[keep],
-        duplicate_of=np.where(duplicate, first_owner, NO_DUPLICATE)[keep],
+        duplicate_of=original[keep],
         stage=np.full(n, IDEA),
         status=np.full(n, ACTIVE),
         week_proposed=np.full(n, week),
@@ -138,6 +136,18 @@ def choose_kind(
     base = np.where(back_office_team, pp.back_office_own, pp.back_office_front)
     p_back = base + np.minimum(1, pp.back_office_bias * alignment + push) * (1 - base)
     return (rng.random(len(base)) < p_back).astype(np.int64)
+
+
+def original_pilots(table: PilotTable, stride: int, keys: np.ndarray) -> np.ndarray:
+    """For each new proposal, the pilot it duplicates: the earliest live pilot of its use case, else an
+    earlier proposal of the same use case this week (which is never merged, being no duplicate itself),
+    else NO_DUPLICATE."""
+    original = earliest_live_pilot(table, stride, keys)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    first_in_batch = first[inverse]
+    repeated = (original == NO_DUPLICATE) & (first_in_batch < np.arange(len(keys)))
+    original[repeated] = len(table) + first_in_batch[repeated]
+    return original
 
 
 def earliest_live_pilot(table: PilotTable, n_use_cases: int, keys: np.ndarray) -> np.ndarray:

@@ -106,7 +106,8 @@ def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply_override(data: dict[str, Any], assignment: str, path: Path) -> None:
-    """Set one `dotted.path=value` in the raw scenario (validated afterwards with the rest)."""
+    """Set one `dotted.path=value` in the raw scenario (validated afterwards with the rest). Blocks the file
+    leaves out are filled with their defaults first, so one field of them can be changed alone."""
     field, sep, raw = assignment.partition("=")
     if not sep or not field.strip():
         raise InputError(f"--set {assignment!r}: expected PATH=VALUE, for example firm.levers.culture=0.8.")
@@ -118,54 +119,79 @@ def apply_override(data: dict[str, Any], assignment: str, path: Path) -> None:
         value = raw
     node: Any = data
     for depth, key in enumerate(keys[:-1]):
-        node = child_node(node, key, keys[depth + 1].isdigit(), assignment)
+        node = child_node(node, key, keys[: depth + 1], assignment)
     if isinstance(node, list):
         node[int(keys[-1])] = value
     else:
         node[keys[-1]] = value
 
 
-def child_node(node: Any, key: str, holds_list: bool, assignment: str) -> Any:
-    """Step into (creating where needed) the mapping or list under one key of a --set path."""
+def child_node(node: Any, key: str, keys: list[str], assignment: str) -> Any:
+    """Step into the mapping or list under one key of a --set path, filling it with its default if absent."""
     if isinstance(node, list):
         index = int(key)
         if index >= len(node):
             raise InputError(f"--set {assignment!r}: there is no item {index}; the list has {len(node)} items.")
         return node[index]
-    child = node.get(key)
-    if not isinstance(child, list | dict):
-        child = [] if holds_list else {}
-        node[key] = child
-    return child
+    if not isinstance(node.get(key), list | dict):
+        node[key] = default_at(keys)
+    return node[key]
+
+
+def default_at(keys: list[str]) -> Any:
+    """The schema's default for the block at a path, as plain data: {} or [] where it has none."""
+    node: Any = Scenario().model_dump(mode="json")
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    if isinstance(node, list | dict):
+        return node
+    parent = schema_node(keys[:-1])
+    field = parent.model_fields.get(keys[-1])
+    model, container, _ = block_type(field.annotation) if field else (None, "", None)
+    if container == "list":
+        return []
+    if model is None or container:
+        return {}
+    try:
+        return model().model_dump(mode="json")
+    except ValidationError:
+        return {}
 
 
 def check_field_path(keys: list[str], where: str) -> None:
     """Refuse a dotted path that names no field of the schema, suggesting the nearest one. A list of blocks
-    is entered by position (interventions.0.intensity), a mapping of blocks by key (population.bands.1b-5b.share)."""
+    is entered by position (interventions.0.intensity), a mapping by key (population.bands.1b-5b.share)."""
     model: type[BaseModel] | None = Scenario
     container, allowed_keys = "", None
     for depth, key in enumerate(keys):
         here = ".".join(keys[:depth])
-        if container == "list" and not key.isdigit():
-            raise InputError(f"{where}: {here!r} is a list; give a position such as 0 next.")
-        if container == "dict" and allowed_keys is not None and key not in allowed_keys:
-            raise InputError(f"{where}: {here!r} has no entry {key!r}. {allowed_fields(here, key, allowed_keys)}")
         if container:
+            check_entry(container, allowed_keys, key, here, where)
             container = ""
-            continue
-        fields = model.model_fields if model else {}
-        if key not in fields:
-            raise InputError(f"{where}: unknown field {'.'.join(keys)!r}. {allowed_fields(here, key, list(fields))}")
-        model, container, allowed_keys = block_type(fields[key].annotation)
-        if model is None and depth < len(keys) - 1:
+        else:
+            fields = model.model_fields if model else {}
+            if key not in fields:
+                raise InputError(
+                    f"{where}: unknown field {'.'.join(keys)!r}. {allowed_fields(here, key, list(fields))}"
+                )
+            model, container, allowed_keys = block_type(fields[key].annotation)
+        if model is None and not container and depth < len(keys) - 1:
             raise InputError(
                 f"{where}: field {'.'.join(keys[: depth + 1])!r} is a value, it has no field {keys[depth + 1]!r}."
             )
 
 
+def check_entry(container: str, allowed_keys: list[str] | None, key: str, here: str, where: str) -> None:
+    """A list is entered by a position, a mapping by one of its allowed keys."""
+    if container == "list" and not key.isdigit():
+        raise InputError(f"{where}: {here!r} is a list; give a position such as 0 next.")
+    if container == "dict" and allowed_keys is not None and key not in allowed_keys:
+        raise InputError(f"{where}: {here!r} has no entry {key!r}. {allowed_fields(here, key, allowed_keys)}")
+
+
 def block_type(annotation: Any) -> tuple[type[BaseModel] | None, str, list[str] | None]:
-    """The schema block a field holds; whether it holds a "list" or "dict" of them (else ""); and the keys a
-    dict allows, where they are fixed. Optional blocks count as blocks."""
+    """The schema block a field holds (None for a plain value); whether the field is a "list" or "dict" of
+    them (else ""); and the keys a dict allows, where they are fixed. Optional blocks count as blocks."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation, "", None
     args = [a for a in get_args(annotation) if a is not type(None)]
@@ -176,7 +202,7 @@ def block_type(annotation: Any) -> tuple[type[BaseModel] | None, str, list[str] 
     if origin is dict and len(args) == 2:
         model, _, _ = block_type(args[1])
         keys = list(get_args(args[0])) if get_origin(args[0]) is Literal else None
-        return model, "dict" if model else "", keys
+        return model, "dict", keys
     if len(args) == 1:
         return block_type(args[0])
     return None, "", None
@@ -209,6 +235,11 @@ def check_interventions(scenario: Scenario, path: Path) -> None:
                 f"{path}: field interventions.{i}.start = {intervention.start} is after the horizon: "
                 f"it must be a week from 1 to weeks ({scenario.weeks})."
             )
+        if intervention.target.teams is not None and scenario.population is not None:
+            raise InputError(
+                f"{path}: field interventions.{i}.target.teams: teams can be named only in a single-firm "
+                "scenario; in a population target functions instead."
+            )
         unknown = [t for t in intervention.target.teams or [] if t >= n_teams]
         if unknown:
             raise InputError(
@@ -231,8 +262,14 @@ def describe_validation_error(exc: ValidationError, path: Path) -> str:
         description = field_description(loc)
         if description:
             allowed += f" ({description})"
-        lines.append(f"{path}: field {field} = {error['input']!r} is not allowed: {allowed}.")
+        lines.append(f"{path}: field {field} = {short_repr(error['input'])} is not allowed: {allowed}.")
     return "\n".join(lines)
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """A value as written back to the user, shortened when it is a whole block."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def schema_node(loc: list[str]) -> type[BaseModel]:

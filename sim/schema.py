@@ -163,7 +163,12 @@ class Attitude(Strict):
     experience: float = Field(0.3, ge=0, le=2, description="Lift from engaged, useful work with AI")
     frustration: float = Field(0.25, ge=0, le=2, description="Drop from usage one is pressed into without commitment")
     win_lift: float = Field(0.03, ge=0, le=1, description="Lift across the firm from a visible front-office win")
-    signal_decay: float = Field(0.9, ge=0, le=1, description="Weekly survival of the visibility and automation signals")
+    signal_decay: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="Weekly survival of the visibility (attitude) and automation (anxiety) signals",
+    )
 
 
 class Teams(Strict):
@@ -190,12 +195,10 @@ class Pilots(Strict):
         12, ge=1, le=1000, description="Distinct use cases of each kind at 1,000 employees (grows with its square root)"
     )
     duplicate_detection: float = Field(
-        0.8, ge=0, le=1, description="Chance governance merges a duplicate at full alignment"
+        0.8, ge=0, le=1, description="Chance governance merges a duplicate proposal at full governance"
     )
-    front_value: float = Field(
-        1.0, ge=0, le=100, description="Mean value of a front-office use case (revenue, visibility)"
-    )
-    back_value: float = Field(3.0, ge=0, le=100, description="Mean value of a back-office use case (cost, decisions)")
+    front_value: float = Field(1.0, ge=0, le=100, description="Median yearly value of a front-office use case")
+    back_value: float = Field(3.0, ge=0, le=100, description="Median yearly value of a back-office use case")
     front_depth: float = Field(0.3, ge=0, le=1, description="Integration depth a front-office use case needs")
     back_depth: float = Field(0.7, ge=0, le=1, description="Integration depth a back-office use case needs")
     back_office_own: float = Field(
@@ -227,7 +230,10 @@ class Pilots(Strict):
     size_drag: float = Field(0.3, ge=0, le=5, description="Slow-down per tenfold head count above 100")
     interop_penalty: float = Field(0.7, ge=0, le=1, description="Scaling hazard lost off the shared platform")
     learning_gain: float = Field(
-        1.0, ge=0, le=10, description="Most a firm's learning multiplies pilot hazards by (plus one)"
+        1.0,
+        ge=0,
+        le=10,
+        description="Slope of the learning multiplier 1 + gain * known * (0.5 + mean skill)",
     )
     knowledge_half: float = Field(
         5.0, gt=0, le=1000, description="Lessons learned at which half the learning gain is reached"
