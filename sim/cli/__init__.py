@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from sim.cli import run, scenarios
+from sim.cli import compare, run, scenarios
 
 app = typer.Typer(
     help="adoptsim: an agent-based simulation of how organisations adopt AI, and why most pilots never scale.",
@@ -18,6 +18,8 @@ app = typer.Typer(
 )
 app.command("run")(run.run_command)
 app.add_typer(scenarios.app, name="scenarios")
+app.command("compare")(compare.compare_command)
+app.command("report")(compare.report_command)
 
 
 def main() -> None:

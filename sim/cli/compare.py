@@ -1,0 +1,72 @@
+"""`adoptsim compare` (a base scenario against arms of interventions, with common random numbers) and
+`adoptsim report` (one self-contained HTML page for a comparison, run or sweep folder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from sim.cli.common import SetOption, console, user_errors
+from sim.experiments.compare import Plan, Results, load_comparison, run_comparison, write_comparison
+from sim.experiments.compare_figures import save_comparison_figures
+from sim.output import output_folder
+from sim.report import comparison_summary, read_json, write_report
+
+
+def compare_command(
+    comparison: Annotated[
+        Path, typer.Argument(help="A comparison file (YAML): a base scenario, arms of interventions, replicates.")
+    ],
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: outputs/<comparison name>).")] = None,
+    replicates: Annotated[
+        int | None, typer.Option(help="Replicates per arm (default: the file's).", min=2, max=10_000)
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes; the results do not depend on how many.", min=1, max=512)
+    ] = 1,
+    overrides: SetOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Compare arms of interventions with a base scenario; write comparison.csv, comparison.json,
+    replicates.csv, manifest.json and figures/. --set overrides fields of the base scenario."""
+    with user_errors():
+        plan = load_comparison(comparison, overrides or [], replicates)
+        folder = out if out is not None else Path("outputs") / plan.spec.name
+        with output_folder(folder) as staging:
+            results = run_with_progress(plan, workers, show=not quiet)
+            table = write_comparison(plan, results, staging)
+            save_comparison_figures(plan, results, table, staging / "figures")
+    if not quiet:
+        print_summary(folder)
+
+
+def run_with_progress(plan: Plan, workers: int, show: bool) -> Results:
+    """Run the comparison with a progress bar over its runs (replicates of the base and every arm)."""
+    if not show:
+        return run_comparison(plan, workers)
+    total = plan.spec.replicates * (len(plan.arms) + 1)
+    columns = (TextColumn("replicates"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("compare", total=total)
+        return run_comparison(plan, workers, on_run=lambda: progress.advance(task))
+
+
+def print_summary(folder: Path) -> None:
+    """The plain-language summary of the comparison, and where the results are."""
+    for line in comparison_summary(read_json(folder / "comparison.json")):
+        console.print(line, highlight=False)
+    console.print(f"Results in {folder}/ (adoptsim report {folder} writes an HTML report)")
+
+
+def report_command(
+    folder: Annotated[Path, typer.Argument(help="A folder written by adoptsim compare, run or sweep.")],
+) -> None:
+    """Write FOLDER/report.html: one self-contained page (figures embedded, no network needed) that opens
+    with a plain-language summary."""
+    with user_errors():
+        path = write_report(folder)
+    console.print(f"Report in {path}")

@@ -1,0 +1,1 @@
+"""Experiments over many runs: designed sweeps, sensitivity analysis and side-by-side comparisons."""

@@ -1,0 +1,516 @@
+"""`adoptsim report DIR`: one self-contained HTML page for a comparison, a run or a sweep folder.
+
+The page opens with a plain-language summary a strategy team can read (what was compared, what changed,
+how sure we are), then the tables, the figures (embedded as base64 PNG) and where the results came from.
+It has inline CSS, no scripts and no external links, so it opens anywhere, offline, and can be mailed.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from sim.errors import InputError
+
+REPORT_NAME = "report.html"
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 70rem; margin: 2rem auto;
+       padding: 0 1rem; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.25rem; margin-top: 2rem;
+     border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; } h3 { font-size: 1.05rem; }
+.summary { background: #f3f7fb; border-left: 4px solid #2171b5; padding: 0.6rem 1.2rem; }
+.summary li { margin: 0.4rem 0; }
+table { border-collapse: collapse; margin: 0.6rem 0 1rem; font-size: 0.9rem; }
+th, td { border-bottom: 1px solid #e3e3e3; padding: 0.25rem 0.7rem; text-align: right; vertical-align: top; }
+th:first-child, td:first-child { text-align: left; } th { background: #f6f6f6; }
+figure { margin: 1rem 0 2rem; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 0.9rem; color: #555; } .note { font-size: 0.9rem; color: #555; }
+"""
+FIGURE_CAPTIONS = {
+    "differences": "Each option's difference to the base case with its 95% interval: green where the option is "
+    "clearly better, red where it is clearly worse, grey where the interval includes no difference.",
+    "over_time": "Week by week: the option (colour) against the base case (grey), the median across replicates "
+    "with a band from the 10th to the 90th percentile; vertical lines mark when interventions start (solid) "
+    "and end (dashed).",
+}
+
+
+def write_report(folder: str | Path) -> Path:
+    """Write `folder/report.html` for a comparison, run or sweep folder; returns its path."""
+    folder = Path(folder)
+    content = page_builder(folder)(folder)
+    path = folder / REPORT_NAME
+    handle, staging = tempfile.mkstemp(prefix=f".{REPORT_NAME}.partial-", dir=folder)
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(content)
+    os.chmod(staging, 0o644)
+    os.replace(staging, path)
+    return path
+
+
+def page_builder(folder: Path) -> Callable[[Path], str]:
+    """How to report a folder, recognised by the file its command writes."""
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such folder. Give a folder written by adoptsim compare, run or sweep.")
+    for marker, build in BUILDERS:
+        if (folder / marker).exists():
+            return build
+    raise InputError(
+        f"{folder}: not a results folder. It must hold comparison.json (from adoptsim compare), "
+        "summary.json (from adoptsim run) or runs.parquet (from adoptsim sweep)."
+    )
+
+
+# --- Page parts ---------------------------------------------------------------------------------------------
+
+
+def page(title: str, summary: str, sections: list[str]) -> str:
+    """A whole HTML document: title, the plain-language summary, then the sections."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        f'<h1>{html.escape(title)}</h1>\n<section class="summary">\n<h2>Summary</h2>\n{summary}\n</section>\n'
+        + "\n".join(sections)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def section(title: str, *parts: str) -> str:
+    """A titled section of the page."""
+    return f"<section>\n<h2>{html.escape(title)}</h2>\n" + "\n".join(parts) + "\n</section>"
+
+
+def paragraph(text: str, css: str = "") -> str:
+    """A paragraph of plain text."""
+    attribute = f' class="{css}"' if css else ""
+    return f"<p{attribute}>{html.escape(text)}</p>"
+
+
+def bullets(items: list[str]) -> str:
+    """A bulleted list of plain-text items."""
+    return "<ul>\n" + "\n".join(f"<li>{html.escape(item)}</li>" for item in items) + "\n</ul>"
+
+
+def readable(value: object) -> str:
+    """A cell's text: floats to four significant digits, missing values as a dash."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def table(frame: pd.DataFrame) -> str:
+    """A table of values, floats shortened (the index is not shown)."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = "\n".join(
+        "<tr>" + "".join(f"<td>{html.escape(readable(v))}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>"
+
+
+def key_values(data: dict) -> str:
+    """A two-column table of a mapping's scalar entries, nested mappings flattened to dotted keys."""
+    return table(pd.DataFrame(list(flatten(data).items()), columns=["field", "value"]))
+
+
+def flatten(data: dict, prefix: str = "") -> dict[str, object]:
+    """Scalar entries of a nested mapping under dotted keys (lists are left out)."""
+    flat: dict[str, object] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        elif not isinstance(value, list):
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def embedded_figure(path: Path) -> str:
+    """A PNG embedded as base64, with a caption for the figures whose meaning is known."""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    kind = "over_time" if path.stem.startswith("over_time_") else path.stem
+    caption = FIGURE_CAPTIONS.get(kind, path.stem.replace("_", " "))
+    return (
+        f'<figure>\n<img src="data:image/png;base64,{data}" alt="{html.escape(path.stem)}">\n'
+        f"<figcaption>{html.escape(caption)}</figcaption>\n</figure>"
+    )
+
+
+def figures_section(folder: Path, first: tuple[str, ...] = ()) -> str:
+    """Every PNG in the folder's figures/, those named in `first` leading."""
+    paths = sorted((folder / "figures").glob("*.png"), key=lambda p: (p.stem not in first, p.name))
+    if not paths:
+        return section("Figures", paragraph("This folder has no figures.", "note"))
+    return section("Figures", *(embedded_figure(path) for path in paths))
+
+
+def read_json(path: Path) -> dict:
+    """A JSON file of results, or a message naming it if it cannot be read."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read it as JSON ({exc}). Re-run the command that wrote it.") from None
+
+
+def provenance(folder: Path) -> str:
+    """Where the results came from (manifest.json), when the folder has one."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        return ""
+    return section("Where these results came from", key_values(read_json(path)))
+
+
+# --- Numbers in words ---------------------------------------------------------------------------------------
+
+
+def money(value: float) -> str:
+    """An amount as people say it: 850, 12k, 1.2M."""
+    size = abs(value)
+    if size >= 1e6:
+        return f"{value / 1e6:.1f}M"
+    if size >= 1e3:
+        return f"{value / 1e3:.0f}k"
+    return f"{value:.0f}"
+
+
+DECIMALS = {"count": 1, "score": 3, "value": 2}
+"""Decimals shown for a metric's unit (shares show as percentages, money as 12k or 1.2M)."""
+
+
+def level(value: float, unit: str) -> str:
+    """A metric's value in its unit."""
+    if unit == "share":
+        return f"{value:.1%}"
+    if unit == "money":
+        return money(value)
+    return f"{value:.{DECIMALS.get(unit, 2)}f}"
+
+
+def change(value: float, unit: str) -> str:
+    """A difference in its unit, signed: shares change in percentage points."""
+    if unit == "share":
+        return f"{100 * value:+.1f} points"
+    if unit == "money":
+        return ("+" if value >= 0 else "-") + money(abs(value))
+    return f"{value:+.{DECIMALS.get(unit, 2)}f}"
+
+
+def interval(low: float, high: float, unit: str) -> str:
+    """The 95% interval of a difference: shares in percentage points, like the difference itself."""
+    if unit == "share":
+        return f"{100 * low:+.1f} to {100 * high:+.1f} points"
+    return f"{level(low, unit)} to {level(high, unit)}"
+
+
+# --- Comparison ---------------------------------------------------------------------------------------------
+
+
+def clear_direction(row: dict, better: str) -> int:
+    """+1 if the interval lies wholly on the better side of zero, -1 wholly on the worse side, 0 otherwise."""
+    sign = 1 if better == "higher" else -1
+    low, high = sorted((sign * row["diff_ci_low"], sign * row["diff_ci_high"]))
+    return 1 if low > 0 else -1 if high < 0 else 0
+
+
+def rows_by_arm(data: dict) -> dict[str, dict[str, dict]]:
+    """The comparison's result rows, by arm and then by metric."""
+    grouped: dict[str, dict[str, dict]] = {}
+    for row in data["results"]:
+        grouped.setdefault(row["arm"], {})[row["metric"]] = row
+    return grouped
+
+
+def headline_sentence(arm: dict, rows: dict[str, dict], data: dict) -> str:
+    """What an arm did to the headline figure (scaled pilots where compared), with its interval, how often
+    it won, its cost per extra scaled pilot, and a warning when the interval includes no difference."""
+    metric = "pilots_scaled" if "pilots_scaled" in rows else next(iter(rows))
+    row, info = rows[metric], data["metrics"][metric]
+    unit = info["unit"]
+    name = arm["name"][:1].upper() + arm["name"][1:]
+    bounds = f"95% interval {interval(row['diff_ci_low'], row['diff_ci_high'], unit)}"
+    won = f"better in {round(row['p_better'] * data['replicates'])} of {data['replicates']} replicates"
+    if metric == "pilots_scaled":
+        more = "more" if row["diff_mean"] >= 0 else "fewer"
+        what = f"{name} scaled {abs(row['diff_mean']):.1f} {more} pilots than the base case"
+    else:
+        what = f"{name} changed {info['label']} by {change(row['diff_mean'], unit)} against the base case"
+    doubt = "" if clear_direction(row, info["better"]) else " The interval includes zero: this may be chance."
+    return f"{what} ({bounds}; {won}){cost_clause(arm)}.{doubt}"
+
+
+def cost_clause(arm: dict) -> str:
+    """The arm's cost per extra scaled pilot, or what it costs without scaling more."""
+    per_pilot, extra = arm.get("cost_per_extra_scaled_pilot"), arm.get("extra_cost") or 0.0
+    if per_pilot is not None:
+        return f", at {money(per_pilot)} per extra scaled pilot"
+    if extra > 0:
+        return f"; it costs {money(extra)} without scaling more pilots on average"
+    return ""
+
+
+def other_changes(rows: dict[str, dict], data: dict, skip: str) -> str:
+    """The other figures that changed clearly (intervals excluding zero), in words."""
+    clear = [
+        f"{data['metrics'][m]['label']} {change(row['diff_mean'], data['metrics'][m]['unit'])}"
+        for m, row in rows.items()
+        if m != skip and clear_direction(row, data["metrics"][m]["better"])
+    ]
+    return "Also clearly changed: " + "; ".join(clear) + "." if clear else "No other figure changed clearly."
+
+
+def usage_trap(rows: dict[str, dict], data: dict) -> str:
+    """A warning when usage rose clearly but engagement did not: AI used to comply, not built into work."""
+    if "usage_rate" not in rows or "engagement_rate" not in rows:
+        return ""
+    usage_up = clear_direction(rows["usage_rate"], "higher") > 0
+    engagement_up = clear_direction(rows["engagement_rate"], "higher") > 0
+    if usage_up and not engagement_up:
+        return (
+            " Usage rose but engagement did not: employees use AI to comply rather than building it into "
+            "their work (the usage trap), which a usage dashboard would not show."
+        )
+    return ""
+
+
+def arm_summary(arm: dict, rows: dict[str, dict], data: dict) -> str:
+    """One arm in a few plain sentences."""
+    headline = "pilots_scaled" if "pilots_scaled" in rows else next(iter(rows))
+    return f"{headline_sentence(arm, rows, data)} {other_changes(rows, data, headline)}{usage_trap(rows, data)}"
+
+
+def comparison_summary(data: dict) -> list[str]:
+    """The plain-language summary of a comparison: what was compared, then each option, then the best."""
+    base = data["base"]
+    described = f": {base['description']}" if base["description"] else "."
+    intro = (
+        f"We compared {len(data['arms'])} options with the base case ({base['scenario']}) over {data['weeks']} "
+        f"weeks. Each option was simulated {data['replicates']} times, and replicate r of every option met the "
+        "same random circumstances as replicate r of the base case (common random numbers), so the differences "
+        f"come from the interventions, not from luck. The base case{described}"
+    )
+    grouped = rows_by_arm(data)
+    arms = [arm_summary(arm, grouped[arm["name"]], data) for arm in data["arms"]]
+    return [intro, *arms, *best_options(data, grouped)]
+
+
+def best_options(data: dict, grouped: dict[str, dict[str, dict]]) -> list[str]:
+    """Which option scaled the most pilots, and which scaled extra pilots most cheaply."""
+    scaled = {name: rows["pilots_scaled"] for name, rows in grouped.items() if "pilots_scaled" in rows}
+    if not scaled:
+        return []
+    most = max(scaled, key=lambda name: scaled[name]["diff_mean"])
+    lines = [f"Most pilots scaled: {most} ({scaled[most]['diff_mean']:+.1f} against the base case)."]
+    priced = [arm for arm in data["arms"] if arm.get("cost_per_extra_scaled_pilot") and clear_win(scaled, arm)]
+    if priced:
+        cheapest = min(priced, key=lambda arm: arm["cost_per_extra_scaled_pilot"])
+        lines.append(
+            f"Cheapest extra scaled pilot, among options clearly better than the base case: {cheapest['name']} "
+            f"({money(cheapest['cost_per_extra_scaled_pilot'])} each)."
+        )
+    return lines
+
+
+def clear_win(scaled: dict[str, dict], arm: dict) -> bool:
+    """Whether an arm clearly scaled more pilots than the base case."""
+    return arm["name"] in scaled and clear_direction(scaled[arm["name"]], "higher") > 0
+
+
+def interventions_table(interventions: list[dict], spans: list[dict]) -> str:
+    """An arm's interventions: what, when (as they acted), how strong, at what cost."""
+    rows = []
+    for item, span in zip(interventions, spans, strict=True):
+        when = "never started" if span["start"] is None else f"week {span['start']} to {span['end'] or 'the end'}"
+        rows.append([span["label"], item["kind"], when, item["intensity"], money(item["cost"])])
+    return table(pd.DataFrame(rows, columns=["intervention", "kind", "when", "intensity", "cost"]))
+
+
+def arm_results_table(rows: dict[str, dict], data: dict) -> str:
+    """One arm's results: a row per metric with both means, the difference with its interval, and wins."""
+    n = data["replicates"]
+    lines = []
+    for metric, row in rows.items():
+        info = data["metrics"][metric]
+        unit = info["unit"]
+        lines.append(
+            [
+                f"{info['label']} ({info['better']} is better)",
+                level(row["base_mean"], unit),
+                level(row["arm_mean"], unit),
+                change(row["diff_mean"], unit),
+                interval(row["diff_ci_low"], row["diff_ci_high"], unit),
+                f"{round(row['p_better'] * n)} of {n}",
+            ]
+        )
+    columns = ["figure", "base case", "option", "difference", "95% interval", "option better in"]
+    return table(pd.DataFrame(lines, columns=columns))
+
+
+def costs_table(data: dict) -> str:
+    """What each arm costs beyond the base case, and what it costs per extra scaled pilot."""
+    rows = [
+        [
+            arm["name"],
+            money(arm["extra_cost"]),
+            f"{arm['extra_scaled_pilots']:+.1f}",
+            money(arm["cost_per_extra_scaled_pilot"]) if arm["cost_per_extra_scaled_pilot"] is not None else "—",
+        ]
+        for arm in data["arms"]
+    ]
+    return table(pd.DataFrame(rows, columns=["option", "extra cost", "extra scaled pilots", "per extra scaled pilot"]))
+
+
+def comparison_page(folder: Path) -> str:
+    """The report of a comparison folder."""
+    data = read_json(folder / "comparison.json")
+    grouped = rows_by_arm(data)
+    summary = comparison_summary(data)
+    options = [
+        f"<h3>{html.escape(arm['name'])}</h3>\n{paragraph(arm['description'])}\n"
+        f"{interventions_table(arm['interventions'], arm['spans'])}\n{arm_results_table(grouped[arm['name']], data)}"
+        for arm in data["arms"]
+    ]
+    return page(
+        f"{data['name']}: {len(data['arms'])} options compared",
+        paragraph(summary[0]) + "\n" + bullets(summary[1:]),
+        [
+            section("The question", paragraph(data["description"] or data["name"])),
+            section("Options, one by one", *options),
+            section(
+                "Cost",
+                costs_table(data),
+                paragraph(
+                    "Extra cost is what an option spends beyond the base case's own interventions, as a mean over "
+                    "replicates. The cost per extra scaled pilot divides it by the mean number of extra scaled "
+                    "pilots; it is left empty (—) where an option scaled no more pilots than the base case, since "
+                    "there is nothing to divide by.",
+                    "note",
+                ),
+            ),
+            figures_section(folder, first=("differences",)),
+            section("How to read this report", reading_notes(data)),
+            provenance(folder),
+        ],
+    )
+
+
+def reading_notes(data: dict) -> str:
+    """What the intervals and shares mean, and what the model leaves out."""
+    return bullets(
+        [
+            "Difference: the option's figure minus the base case's, averaged over paired replicates.",
+            f"95% interval: where the mean difference lies with 95% confidence (a t-interval over the "
+            f"{data['replicates']} paired differences). An interval that includes zero means the simulation "
+            "cannot tell the option from the base case.",
+            "Better in k of n: in how many replicates the option beat the base case (lower is better for "
+            "anxiety and duplicated pilots, higher for the rest).",
+            "These are simulated organisations: the figures show how the mechanisms in the model respond to "
+            "each option, not a forecast for a particular firm. Values (savings, revenue) are in the model's "
+            "value units; costs are in the units of the comparison file.",
+        ]
+    )
+
+
+# --- Run ----------------------------------------------------------------------------------------------------
+
+
+def run_summary(summary: dict) -> list[str]:
+    """A run's headline figures in plain sentences."""
+    s = summary
+    return [
+        f"{s['scenario']}: {s['employees']:,} employees over {s['weeks']} weeks (seed {s['seed']}).",
+        f"Pilots: {s['pilots_started']} proofs of concept started; {s['pilots_reached_production']} reached "
+        f"production ({s['poc_to_production']:.0%} of proofs of concept) and {s['pilots_scaled']} scaled across "
+        f"teams; {s['pilots_abandoned']} were abandoned and {s['duplicate_pilots']} duplicated another team's "
+        "use case.",
+        f"People: {s['usage_rate']:.0%} use AI regularly (what a dashboard sees), but {s['engagement_rate']:.0%} "
+        f"have integrated it into their work; mean AI anxiety is {s['mean_anxiety']:.2f} on a scale of 0 to 1.",
+        *([interventions_sentence(s["interventions"])] if s.get("interventions") else []),
+    ]
+
+
+def interventions_sentence(interventions: list[dict]) -> str:
+    """When each of a run's interventions started and what it cost."""
+    parts = [
+        f"{i['name']} from week {i['first_week']} ({money(i['cost'])})"
+        if i["first_week"] is not None
+        else f"{i['name']} never started"
+        for i in interventions
+    ]
+    return "Interventions: " + "; ".join(parts) + "."
+
+
+def run_page(folder: Path) -> str:
+    """The report of a run folder."""
+    summary = read_json(folder / "summary.json")
+    sections = [section("Headline figures", key_values(summary))]
+    if summary.get("interventions"):
+        frame = pd.DataFrame(summary["interventions"])
+        sections.append(section("Interventions", table(frame.assign(cost=frame["cost"].map(money)))))
+    if summary.get("firms"):
+        sections.append(section("Firms", table(pd.DataFrame(summary["firms"]))))
+    sections += [figures_section(folder, first=("usage_vs_engagement",)), provenance(folder)]
+    sentences = run_summary(summary)
+    return page(f"Run of {summary['scenario']}", bullets(sentences), sections)
+
+
+# --- Sweep --------------------------------------------------------------------------------------------------
+
+
+def outcome_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Every numeric column across the runs that finished: mean, spread and the 10th, 50th, 90th percentiles."""
+    numeric = runs.select_dtypes("number").drop(columns=["replicate", "seed"], errors="ignore")
+    quantiles = numeric.quantile([0.1, 0.5, 0.9]).T
+    frame = pd.DataFrame(
+        {
+            "column": numeric.columns,
+            "runs": numeric.count().to_numpy(),
+            "mean": numeric.mean().to_numpy(),
+            "sd": numeric.std().to_numpy(),
+            "10%": quantiles[0.1].to_numpy(),
+            "median": quantiles[0.5].to_numpy(),
+            "90%": quantiles[0.9].to_numpy(),
+        }
+    )
+    return frame
+
+
+def failed_runs(runs: pd.DataFrame) -> pd.Series:
+    """Which runs recorded an error."""
+    if "error" not in runs:
+        return pd.Series(False, index=runs.index)
+    return runs["error"].fillna("").astype(str) != ""
+
+
+def sweep_page(folder: Path) -> str:
+    """The report of a sweep folder (runs.parquet): the runs' outcomes summarised, and its figures."""
+    try:
+        runs = pd.read_parquet(folder / "runs.parquet")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{folder / 'runs.parquet'}: cannot read it ({exc}). Re-run the sweep.") from None
+    failed = failed_runs(runs)
+    finished = runs[~failed]
+    sentences = [
+        f"{len(runs):,} runs in this sweep; {int(failed.sum()):,} failed and are left out of the table below.",
+        "The table summarises every numeric column (the factors varied and the outcomes) across the runs that "
+        "finished: mean, standard deviation, and the 10th, 50th and 90th percentiles.",
+    ]
+    sections = [section("Outcomes across runs", table(outcome_table(finished)))]
+    sections += [figures_section(folder), provenance(folder)]
+    return page(f"Sweep: {folder.name}", bullets(sentences), sections)
+
+
+BUILDERS: tuple[tuple[str, Callable[[Path], str]], ...] = (
+    ("comparison.json", comparison_page),
+    ("summary.json", run_page),
+    ("runs.parquet", sweep_page),
+)
+"""Folder kinds, recognised by the file their command writes."""

@@ -1,0 +1,153 @@
+"""`adoptsim report`: one self-contained HTML page for a comparison, run or sweep folder, readable offline
+in headless Chromium with every figure rendered."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+from sim.cli import app  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def invoke(*args: object) -> None:
+    """Run a command that must succeed."""
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.fixture(scope="module")
+def comparison_folder(tmp_path_factory) -> Path:
+    """A small comparison (two arms, three replicates, a 200-person firm over a year) with its report."""
+    folder = tmp_path_factory.mktemp("report")
+    arms = [
+        {"name": "usage mandate", "interventions": [{"kind": "mandate", "start": 5, "intensity": 0.8, "cost": 1e5}]},
+        {"name": "infrastructure", "interventions": [{"kind": "infrastructure", "start": 5, "cost": 2e6}]},
+    ]
+    spec = {"name": "small", "base": str(ROOT / "scenarios" / "baseline.yaml"), "replicates": 3, "arms": arms}
+    path = folder / "small.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    out = folder / "out"
+    invoke("compare", path, "--out", out, "--set", "firm.employees=200", "--set", "weeks=52", "--quiet")
+    invoke("report", out)
+    return out
+
+
+def images(page: str) -> list[str]:
+    """The src of every <img> in a page."""
+    return re.findall(r'<img src="([^"]*)"', page)
+
+
+def assert_self_contained(page: str) -> None:
+    """No scripts, no stylesheets or images fetched from anywhere: everything is inline."""
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page and "<link" not in page
+    assert not re.search(r"https?://", page)
+    assert all(src.startswith("data:image/png;base64,") for src in images(page))
+
+
+def test_a_comparison_report_opens_with_a_plain_summary(comparison_folder):
+    page = (comparison_folder / "report.html").read_text(encoding="utf-8")
+    assert_self_contained(page)
+    assert len(images(page)) == len(list((comparison_folder / "figures").glob("*.png")))
+    summary = page.split('<section class="summary">')[1].split("</section>")[0]
+    assert "We compared 2 options with the base case" in summary
+    assert re.search(r"Infrastructure scaled \d+\.\d (more|fewer) pilots than the base case \(95% interval", summary)
+    assert re.search(r"better in \d of 3 replicates", summary)
+    assert "per extra scaled pilot" in page
+
+
+def test_the_report_renders_offline_in_headless_chromium(comparison_folder, tmp_path):
+    """Every request but the file itself is blocked, and every figure must still have decoded."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs /usr/bin/chromium (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    fetched: list[str] = []
+
+    def only_files(route) -> None:
+        fetched.append(route.request.url)
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.route("**/*", only_files)
+            page.goto((comparison_folder / "report.html").as_uri())
+            widths = page.eval_on_selector_all("img", "images => images.map(i => i.complete && i.naturalWidth)")
+            heading = page.text_content("h1")
+            page.screenshot(path=tmp_path / "report.png", full_page=True)
+        finally:
+            browser.close()
+    assert "options compared" in heading
+    assert len(widths) >= 8 and all(width > 0 for width in widths)
+    assert all(url.startswith("file://") for url in fetched)
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_a_run_folder_gets_a_report(tmp_path):
+    out = tmp_path / "run"
+    invoke("run", "baseline", "--weeks", "20", "--out", out, "--quiet")
+    invoke("report", out)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert_self_contained(page)
+    assert "Run of baseline" in page and "proofs of concept started" in page
+    assert len(images(page)) == len(list((out / "figures").glob("*.png"))) > 0
+
+
+def test_a_sweep_folder_gets_a_report(tmp_path):
+    """Sweep folders are read generically: every numeric column summarised over the runs that finished."""
+    runs = pd.DataFrame(
+        {
+            "firm.levers.culture": [0.2, 0.5, 0.8, 0.8],
+            "replicate": [0, 0, 0, 1],
+            "seed": [11, 12, 13, 14],
+            "pilots_scaled": [1.0, 3.0, 8.0, None],
+            "error": ["", "", "", "InputError: bad"],
+        }
+    )
+    runs.to_parquet(tmp_path / "runs.parquet")
+    (tmp_path / "figures").mkdir()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    fig.savefig(tmp_path / "figures" / "effects.png")
+    plt.close(fig)
+    invoke("report", tmp_path)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert_self_contained(page)
+    assert "4 runs in this sweep; 1 failed" in page
+    assert "<td>pilots_scaled</td><td>3</td><td>4</td>" in page
+    assert len(images(page)) == 1
+
+
+def test_a_folder_without_results_is_refused(cli, tmp_path):
+    result = cli("report", tmp_path)
+    assert result.exit_code == 2
+    assert str(tmp_path) in result.stderr and "comparison.json" in result.stderr
+    missing = cli("report", tmp_path / "nowhere")
+    assert missing.exit_code == 2 and "no such folder" in missing.stderr
