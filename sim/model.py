@@ -6,6 +6,8 @@ a run is a pure function of the scenario and the seed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 import mesa
 import numpy as np
 
@@ -19,6 +21,19 @@ from sim.schema import Firm, Scenario
 from sim.state import build_organisation, build_workforce
 
 
+@dataclass
+class Streams:
+    """Independent random streams, one per source of chance, spawned from the run's seed. Two runs with the
+    same seed (common random numbers) then share each source's draws even where an intervention changes how
+    many draws another source makes."""
+
+    setup: np.random.Generator
+    adoption: np.random.Generator
+    proposals: np.random.Generator
+    funnel: np.random.Generator
+    interventions: np.random.Generator
+
+
 class AdoptionModel(mesa.Model):
     """Firms of employees (Mesa agents over shared arrays) and their pilots, stepped one week at a time."""
 
@@ -29,12 +44,14 @@ class AdoptionModel(mesa.Model):
         firms: list[Firm] | None = None,
     ) -> None:
         super().__init__(rng=rng)
+        self.streams = Streams(*self.rng.spawn(len(fields(Streams))))
         self.spec = scenario if scenario is not None else Scenario()
         self.params = self.spec.params
-        self.firms = firms if firms is not None else draw_firms(self.spec, self.rng)
-        self.organisation, counts = build_organisation(self.firms, self.params, self.rng)
+        setup = self.streams.setup
+        self.firms = firms if firms is not None else draw_firms(self.spec, setup)
+        self.organisation, counts = build_organisation(self.firms, self.params, setup)
         self.workforce = build_workforce(
-            self.organisation, counts, self.params, self.params.adoption.cross_team_ties, self.rng
+            self.organisation, counts, self.params, self.params.adoption.cross_team_ties, setup
         )
         self.pilots = funnel.PilotTable()
         self.duplicates_merged = np.zeros(self.organisation.n_firms)
@@ -59,20 +76,20 @@ class AdoptionModel(mesa.Model):
     def step(self) -> None:
         """One week: interventions act; employees see their peers, feel, intend, adopt, use and learn; then the
         pilot funnel moves."""
-        w, org, p, rng = self.workforce, self.organisation, self.params, self.rng
-        self.timeline.apply(Context(w, org, self.pilots, p, rng, self.week), self.records[-1])
+        w, org, p, streams = self.workforce, self.organisation, self.params, self.streams
+        self.timeline.apply(Context(w, org, self.pilots, p, streams.interventions, self.week), self.records[-1])
         peers = rules.observe_peers(w, org, p)
         rules.update_anxiety(w, org, peers, p)
         rules.update_attitude(w, org, p)
         intent = rules.intention(w, org, p)
-        rules.adopt(w, peers, intent, p, rng)
+        rules.adopt(w, peers, intent, p, streams.adoption)
         committed = rules.committed_use(w, intent, p)
         rules.update_usage(w, committed, rules.compliance_use(w, org, peers, p), p)
         rules.update_engagement(w, org, committed, p)
         rules.update_skill(w, p)
         rules.update_team_safety(w, org, p)
-        self.duplicates_merged += funnel.propose(self.pilots, w, org, p, self.week, rng)
-        events = funnel.advance(self.pilots, w, org, p, self.week, rng)
+        self.duplicates_merged += funnel.propose(self.pilots, w, org, p, self.week, streams.proposals)
+        events = funnel.advance(self.pilots, w, org, p, self.week, streams.funnel)
         funnel.update_signals(events, org, p)
         funnel.accrue_value(self.pilots, org, p)
         self.records.append(self.record())
