@@ -20,6 +20,7 @@ import resource
 import subprocess
 import sys
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from time import perf_counter
 
@@ -48,7 +49,7 @@ def peak_memory_mb() -> float:
 
 
 def run_engine(employees: int) -> dict[str, float]:
-    """Time one engine run of the baseline scenario at the given size; report the time and this process's peak memory."""
+    """Time one engine run of the baseline scenario at the given size; report it with this process's peak memory."""
     warm = AdoptionModel(load_scenario("baseline", ["firm.employees=100"]), rng=0)
     warm.step()
     scenario = load_scenario("baseline", [f"firm.employees={employees}"])
@@ -74,20 +75,25 @@ def measure(employees: int, repeats: int) -> Measurement:
 
 def report(results: list[Measurement]) -> bool:
     """Print the table and the targets; return whether both targets are met."""
-    first = results[0]
+    tenfold = [later.seconds / earlier.seconds for earlier, later in pairwise(results)]
     print(f"{'employees':>10}{'time s':>10}{'x 1k':>8}{'x previous':>12}{'peak MB':>10}")
-    linear = True
-    for previous, current in zip([None, *results], results):
-        step = current.seconds / previous.seconds if previous else None
-        if previous:
-            linear &= step <= MAX_TENFOLD_RATIO
-        step_text = f"{step:.1f}" if step else "-"
-        print(f"{current.employees:>10,}{current.seconds:>10.3f}{current.seconds / first.seconds:>8.1f}{step_text:>12}{current.peak_mb:>10.0f}")
+    for current, step in zip(results, [None, *tenfold], strict=True):
+        step_text = "-" if step is None else f"{step:.1f}"
+        vs_first = current.seconds / results[0].seconds
+        print(
+            f"{current.employees:>10,}{current.seconds:>10.3f}{vs_first:>8.1f}{step_text:>12}{current.peak_mb:>10.0f}"
+        )
+    linear = all(step <= MAX_TENFOLD_RATIO for step in tenfold)
     largest = results[-1]
     fits = largest.peak_mb < MEMORY_LIMIT_MB
-    print(f"\ntarget: each tenfold size costs at most {MAX_TENFOLD_RATIO:.0f}x the time: {'PASS' if linear else 'FAIL'}")
-    print(f"target: {largest.employees:,} employees under {MEMORY_LIMIT_MB:.0f} MB peak: {largest.peak_mb:.0f} MB, {'PASS' if fits else 'FAIL'}")
+    print(f"\ntarget: each tenfold size costs at most {MAX_TENFOLD_RATIO:.0f}x the time: {verdict(linear)}")
+    print(f"target: {largest.employees:,} employees under {MEMORY_LIMIT_MB:.0f} MB peak: {verdict(fits)}")
     return linear and fits
+
+
+def verdict(met: bool) -> str:
+    """PASS or FAIL."""
+    return "PASS" if met else "FAIL"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -100,10 +100,12 @@ def propose(
     use_case = np.floor(rng.random(len(teams)) * org.firm_use_cases[firm]).astype(np.int64)
     stride = org.use_case_stride
     key = (firm * 2 + kind) * stride + use_case
-    original = original_pilots(table, stride, key)
+    original, first_in_batch = original_pilots(table, stride, key)
     duplicate = original != NO_DUPLICATE
     merged = duplicate & (rng.random(len(teams)) < pp.duplicate_detection * org.firm_governance[firm])
     keep = ~merged
+    in_batch = original >= len(table)
+    original[in_batch] = (len(table) + np.cumsum(keep) - 1)[first_in_batch[in_batch]]
     n = int(keep.sum())
     value_scale = np.where(kind == BACK, pp.back_value, pp.front_value)
     depth_mean = np.where(kind == BACK, pp.back_depth, pp.front_depth)
@@ -138,16 +140,17 @@ def choose_kind(
     return (rng.random(len(base)) < p_back).astype(np.int64)
 
 
-def original_pilots(table: PilotTable, stride: int, keys: np.ndarray) -> np.ndarray:
+def original_pilots(table: PilotTable, stride: int, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each new proposal, the pilot it duplicates: the earliest live pilot of its use case, else an
     earlier proposal of the same use case this week (which is never merged, being no duplicate itself),
-    else NO_DUPLICATE."""
+    else NO_DUPLICATE. Links within the week point past the table and are fixed to row numbers once merges are
+    known; also returns each proposal's first same-use-case proposal this week."""
     original = earliest_live_pilot(table, stride, keys)
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     first_in_batch = first[inverse]
     repeated = (original == NO_DUPLICATE) & (first_in_batch < np.arange(len(keys)))
     original[repeated] = len(table) + first_in_batch[repeated]
-    return original
+    return original, first_in_batch
 
 
 def earliest_live_pilot(table: PilotTable, n_use_cases: int, keys: np.ndarray) -> np.ndarray:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import typer
 
 from sim.cli import compare, run, scenarios
+from sim.cli.classroom import animate_command, app_command
+from sim.cli.sweep import sensitivity_command, sweep_command
 
 app = typer.Typer(
     help="adoptsim: an agent-based simulation of how organisations adopt AI, and why most pilots never scale.",
@@ -20,6 +22,10 @@ app.command("run")(run.run_command)
 app.add_typer(scenarios.app, name="scenarios")
 app.command("compare")(compare.compare_command)
 app.command("report")(compare.report_command)
+app.command("app")(app_command)
+app.command("animate")(animate_command)
+app.command("sweep")(sweep_command)
+app.command("sensitivity")(sensitivity_command)
 
 
 def main() -> None:
