@@ -466,8 +466,9 @@ def run_page(folder: Path) -> str:
 
 
 def outcome_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Every numeric column across the runs that finished: mean, spread and the 10th, 50th, 90th percentiles."""
-    numeric = runs.select_dtypes("number").drop(columns=["replicate", "seed"], errors="ignore")
+    """Every factor and outcome across the runs that finished: mean, spread and the 10th, 50th, 90th
+    percentiles (not the run's number, replicate or seed, which only identify it)."""
+    numeric = runs.select_dtypes("number").drop(columns=["run", "replicate", "seed"], errors="ignore")
     quantiles = numeric.quantile([0.1, 0.5, 0.9]).T
     frame = pd.DataFrame(
         {

@@ -48,8 +48,8 @@ def shipped_scenarios() -> list[str]:
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Parse one YAML file safely into a mapping."""
+def read_yaml(path: Path, kind: str = "a scenario") -> dict[str, Any]:
+    """Parse one YAML file safely into a mapping; `kind` names what the file should be, for the message."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -65,7 +65,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise InputError(
-            f"{path}: a scenario must be a mapping of fields (name, weeks, firm, params), not {type(data).__name__}."
+            f"{path}: {kind} must be a mapping of fields (name: value, one per line), not {type(data).__name__}."
         )
     return data
 

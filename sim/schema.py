@@ -369,7 +369,9 @@ class Survey(Strict):
     regular_use_share: float = Field(
         0.5, ge=0, le=1, description="Regular users a function needs for the firm to 'regularly use AI' in it"
     )
-    full_scale_pilots: int = Field(3, ge=1, le=1000, description="Scaled pilots a 'fully scaled' firm has at least")
+    full_scale_pilots: int = Field(
+        3, ge=1, le=1000, description="Scaled pilots a 'fully scaled' 1,000-employee firm has; scales with use cases"
+    )
     full_scale_engagement: float = Field(
         0.4, ge=0, le=1, description="Engaged share of employees a 'fully scaled' firm has at least"
     )

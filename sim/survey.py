@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from sim.pilots import ABANDONED, BACK, PILOT, POC, PRODUCTION, SCALED
-from sim.schema import Survey
+from sim.schema import Params, Survey
 
 SURVEY_STAGES = ("experimenting", "piloting", "scaling", "fully scaled")
 
@@ -37,6 +37,7 @@ def survey_frame(model) -> pd.DataFrame:
                 scaled=scaled,
                 scaled_back=per_firm((table.stage == SCALED) & (table.kind == BACK)),
                 engaged_share=engaged / org.firm_employees,
+                full_scale=full_scale_pilots(model, survey),
                 survey=survey,
             ),
             "ebit_impact": value_run_rate(model) >= survey.ebit_threshold,
@@ -60,13 +61,26 @@ def regular_use(model, survey: Survey) -> np.ndarray:
     return ((share >= survey.regular_use_share) & (size > 0)).reshape(-1, 2).any(axis=1)
 
 
+def full_scale_pilots(model, survey: Survey) -> np.ndarray:
+    """Scaled pilots each firm needs to be fully scaled: `full_scale_pilots` at 1,000 employees, in proportion
+    to the firm's catalogue of distinct use cases (which grows with the square root of head count). "Fully
+    scaled across the enterprise" then asks for the same share of what a firm could scale whatever its size,
+    where a fixed count would call a large firm with a few scaled use cases fully scaled."""
+    return survey.full_scale_pilots * model.organisation.firm_use_cases / model.params.pilots.use_cases
+
+
 def stages(
-    reached_pilot: np.ndarray, scaled: np.ndarray, scaled_back: np.ndarray, engaged_share: np.ndarray, survey: Survey
+    reached_pilot: np.ndarray,
+    scaled: np.ndarray,
+    scaled_back: np.ndarray,
+    engaged_share: np.ndarray,
+    full_scale: np.ndarray,
+    survey: Survey,
 ) -> np.ndarray:
     """Experimenting (nothing past a proof of concept), piloting (pilots but nothing scaled), scaling (at
-    least one pilot scaled) or fully scaled (several scaled, back office included, and a broadly engaged
-    workforce)."""
-    fully = (scaled >= survey.full_scale_pilots) & (scaled_back > 0) & (engaged_share >= survey.full_scale_engagement)
+    least one pilot scaled) or fully scaled (at least `full_scale` scaled, back office included, and a
+    broadly engaged workforce)."""
+    fully = (scaled >= full_scale) & (scaled_back > 0) & (engaged_share >= survey.full_scale_engagement)
     return np.select(
         [fully, scaled > 0, reached_pilot > 0], ["fully scaled", "scaling", "piloting"], default="experimenting"
     )
@@ -90,3 +104,34 @@ def survey_rates(frame: pd.DataFrame) -> dict[str, float]:
         "poc_scrapped": frame["pocs_scrapped"].sum() / pocs,
     }
     return {k: float(v) for k, v in rates.items()}
+
+
+def definitions(survey: Survey, params: Params) -> dict[str, str]:
+    """The survey mapping in words, with this scenario's thresholds: what each simulated rate means."""
+    users = f"usage >= {params.usage.user_threshold:g}"
+    engaged = f"engagement >= {params.engagement.engaged_threshold:g}"
+    pocs = (
+        f"pooled over every firm's proofs of concept started at least {survey.poc_window} weeks before the end "
+        "(younger ones have not had time to reach production)"
+    )
+    return {
+        "regular_use": (
+            f"a firm regularly uses AI in at least one function when, in its front-office or in its back-office "
+            f"teams, at least {survey.regular_use_share:.0%} of employees are regular users ({users})"
+        ),
+        "stage_experimenting": "no pilot of the firm ever got past a proof of concept",
+        "stage_piloting": "a pilot of the firm reached the pilot stage, but none has been scaled across teams",
+        "stage_scaling": "at least one pilot scaled across teams, but the firm is not fully scaled",
+        "stage_fully_scaled": (
+            f"at least {survey.full_scale_pilots} pilots scaled across teams, one of them back office, and at least "
+            f"{survey.full_scale_engagement:.0%} of employees engaged ({engaged})"
+        ),
+        "ebit_impact": (
+            f"the yearly value run-rate of the firm's live pilots in production (at {params.pilots.production_share:g} "
+            f"of their value) and at scale (at full value) is at least {survey.ebit_threshold:g}"
+        ),
+        "poc_to_production": f"share of proofs of concept that reached production, {pocs}",
+        "poc_scrapped": (
+            f"share of proofs of concept abandoned before production (merged ones count as neither), {pocs}"
+        ),
+    }

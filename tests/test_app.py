@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_report import CHROMIUM, CHROMIUM_ARGS
+from tests.test_report import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 LESSON = "lessons/fragmentation"
 START_TIMEOUT = 120
@@ -29,10 +29,11 @@ START_TIMEOUT = 120
 WAIT_MS = 60_000
 """How long the page may take to show a change."""
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="Debian's Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium; CI installs it)",
-)
+
+@pytest.fixture(autouse=True, scope="module")
+def chromium() -> None:
+    """Every test here drives Debian's Chromium."""
+    require_chromium()
 
 
 def free_port() -> int:

@@ -20,12 +20,12 @@ from sim.experiments.compare import (
     cost_per_extra_scaled_pilot,
     load_comparison,
     paired_interval,
-    replicate_seed,
     run_comparison,
     run_replicates,
     share_better,
     values,
 )
+from sim.experiments.design import run_seed
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "scenarios" / "comparisons" / "interventions.yaml"
@@ -67,9 +67,9 @@ def test_cost_per_extra_scaled_pilot_is_empty_without_a_gain():
     assert math.isnan(cost_per_extra_scaled_pilot(600_000, -1.5))
 
 
-def test_replicate_seeds_come_from_seed_sequences():
-    assert replicate_seed(7, 3) == int(np.random.SeedSequence(7, spawn_key=(3,)).generate_state(1)[0])
-    assert len({replicate_seed(7, r) for r in range(50)}) == 50
+def test_run_seeds_come_from_seed_sequences():
+    assert run_seed(7, 3) == int(np.random.SeedSequence(7, spawn_key=(3,)).generate_state(1)[0])
+    assert len({run_seed(7, r) for r in range(50)}) == 50
 
 
 def test_common_random_numbers_narrow_the_interval_of_the_difference():
@@ -80,7 +80,7 @@ def test_common_random_numbers_narrow_the_interval_of_the_difference():
     independent seeds. Tolerance: were common random numbers no help, each ratio would be near the square
     root of an F(15, 15) variable, below 0.7 less than one time in ten; the test demands it for three figures."""
     plan = load_comparison(SHIPPED, ["firm.employees=400"], replicates=16)
-    independent = [replicate_seed(plan.spec.seed + 1, r) for r in range(plan.spec.replicates)]
+    independent = [run_seed(plan.spec.seed + 1, r) for r in range(plan.spec.replicates)]
     base = run_replicates([plan.base], plan.seeds)
     paired = run_replicates([plan.arms["reassurance"]], plan.seeds)
     unpaired = run_replicates([plan.arms["reassurance"]], independent)

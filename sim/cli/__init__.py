@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from sim.cli import compare, run, scenarios
+from sim.cli.calibration import calibrate_command, validate_command
 from sim.cli.classroom import animate_command, app_command
 from sim.cli.sweep import sensitivity_command, sweep_command
 
@@ -26,6 +27,8 @@ app.command("app")(app_command)
 app.command("animate")(animate_command)
 app.command("sweep")(sweep_command)
 app.command("sensitivity")(sensitivity_command)
+app.command("calibrate")(calibrate_command)
+app.command("validate")(validate_command)
 
 
 def main() -> None:

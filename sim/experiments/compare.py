@@ -28,6 +28,7 @@ from pydantic import Field, ValidationError, field_validator
 from scipy import stats
 
 from sim.errors import InputError
+from sim.experiments.design import run_seed
 from sim.output import FLOAT_FORMAT, versions, write_json
 from sim.plots import firm_totals
 from sim.run import run
@@ -152,16 +153,11 @@ class Plan:
     @property
     def seeds(self) -> list[int]:
         """One seed per replicate, shared by the base and every arm."""
-        return [replicate_seed(self.spec.seed, r) for r in range(self.spec.replicates)]
+        return [run_seed(self.spec.seed, r) for r in range(self.spec.replicates)]
 
     def added(self, arm: str) -> list[Intervention]:
         """The interventions an arm adds to the base's."""
         return self.arms[arm].interventions[len(self.base.interventions) :]
-
-
-def replicate_seed(seed: int, replicate: int) -> int:
-    """The seed of replicate r: independent streams per replicate that do not depend on worker count."""
-    return int(np.random.SeedSequence(seed, spawn_key=(replicate,)).generate_state(1)[0])
 
 
 def load_comparison(
@@ -172,7 +168,7 @@ def load_comparison(
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such comparison file. Give the path to a comparison YAML file.")
-    data = read_yaml(path)
+    data = read_yaml(path, "a comparison file")
     data.setdefault("name", path.stem)
     if replicates is not None:
         data["replicates"] = replicates

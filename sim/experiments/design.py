@@ -249,7 +249,7 @@ def load_experiment(path: str | Path, overrides: list[str] | tuple[str, ...] = (
             f"{path}: no such experiment file. Give the path to an experiment YAML file "
             f"(shipped ones are in {EXPERIMENT_DIR})."
         )
-    data = read_yaml(path)
+    data = read_yaml(path, "an experiment file")
     data.setdefault("name", path.stem)
     spec = validate_experiment(data, path)
     base = load_base(spec, path, overrides)

@@ -1,0 +1,267 @@
+"""The calibration targets (DESIGN.md section 5) with their tolerance bands, and how a scenario is scored
+against them over replicates. Shared by `adoptsim calibrate` and `adoptsim validate`.
+
+Each band is the published value plus or minus a half-width argued from the survey's own uncertainty:
+the 95% sampling error of the published share, plus an allowance for what sampling error does not cover
+(one respondent answering for a whole organisation, loose definitions, the respondents' mix). The
+arguments are kept beside the numbers (`Target.argument`) and in docs/ODD.md section 7.24.2.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from sim.run import run  # noqa: E402
+from sim.schema import Scenario  # noqa: E402
+from sim.survey import survey_frame, survey_rates  # noqa: E402
+
+CONFIDENCE = 0.95
+CALIBRATION_STREAM = 1
+VALIDATION_STREAM = 2
+RESCORING_STREAM = 3
+"""Calibration trials, the re-scoring of its finalists and validation draw their replicates' seeds from
+different streams, so a validation with the same --seed checks the fit on replicates the optimiser never saw."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One published figure: its survey question, value and source, and the band a simulated mean must fall in."""
+
+    name: str
+    label: str
+    published: float
+    band: tuple[float, float]
+    source: str
+    argument: str
+
+    @property
+    def half_width(self) -> float:
+        """Half the band's width: the unit in which a miss is measured."""
+        return (self.band[1] - self.band[0]) / 2
+
+
+MCKINSEY = "McKinsey, The state of AI in 2025 (n = 1,993)"
+STAGE_ARGUMENT = (
+    "sampling error ±0.02 (n = 1,993); one respondent places the whole organisation on a four-step scale with "
+    "no stated thresholds, so neighbouring stages overlap: allowance ±0.06"
+)
+
+TARGETS: tuple[Target, ...] = (
+    Target(
+        "regular_use",
+        "regular use in ≥ 1 function",
+        0.88,
+        (0.82, 0.94),
+        MCKINSEY,
+        "sampling error ±0.014; 'regularly' and 'use' are left to the respondent, and the same survey gave 78% a "
+        "year earlier, so the figure moves fast with the date of the field work: allowance ±0.045",
+    ),
+    Target(
+        "stage_experimenting",
+        "stage: experimenting",
+        0.32,
+        (0.24, 0.40),
+        f"{MCKINSEY}, exhibit 1",
+        STAGE_ARGUMENT,
+    ),
+    Target("stage_piloting", "stage: piloting", 0.30, (0.22, 0.38), f"{MCKINSEY}, exhibit 1", STAGE_ARGUMENT),
+    Target("stage_scaling", "stage: scaling", 0.31, (0.23, 0.39), f"{MCKINSEY}, exhibit 1", STAGE_ARGUMENT),
+    Target(
+        "stage_fully_scaled",
+        "stage: fully scaled",
+        0.07,
+        (0.02, 0.12),
+        f"{MCKINSEY}, exhibit 1",
+        "sampling error ±0.011; the most demanding label, the one self-report most inflates, and a small share "
+        "where a few respondents' reading of 'fully' moves it by a large part of itself: allowance ±0.04",
+    ),
+    Target(
+        "ebit_impact",
+        "any EBIT impact from AI",
+        0.39,
+        (0.31, 0.47),
+        MCKINSEY,
+        "sampling error ±0.021; 'any' impact, attributed to AI by the respondent (most report under 5% of EBIT), "
+        "with no accounting definition: allowance ±0.06",
+    ),
+    Target(
+        "poc_to_production",
+        "POCs reaching production",
+        0.12,
+        (0.06, 0.18),
+        "IDC for Lenovo, CIO Playbook 2025 (4 of 33)",
+        "a ratio of averages over CIOs' estimates, not a count of projects; 'production' and the time allowed are "
+        "undefined; other surveys of the same year range from about 5% to 20%: ±0.06, half the value",
+    ),
+    Target(
+        "poc_scrapped",
+        "POCs scrapped",
+        0.46,
+        (0.36, 0.56),
+        "S&P Global, Voice of the Enterprise 2025",
+        "sampling error about ±0.02 (an average over about 1,000 organisations' own estimates); 'scrapped' and "
+        "'proof of concept' are the respondents' own, and the same survey's share of firms abandoning most "
+        "initiatives more than doubled in a year: allowance ±0.08",
+    ),
+)
+
+
+def replicate_seeds(seed: int, replicates: int, stream: int) -> list[int]:
+    """The seed of each replicate: independent streams derived from (stream, seed, replicate), so replicates
+    are the same whatever order they run in, and calibration and validation never share one."""
+    sequence = np.random.SeedSequence(seed, spawn_key=(stream,))
+    return [int(child.generate_state(1)[0]) for child in sequence.spawn(replicates)]
+
+
+@dataclass
+class Replicate:
+    """One run of a population as the surveys would see it: each firm's answers, the population's rates,
+    and every employee's end state (firm, anxiety, usage, engagement) for the employee breakdowns."""
+
+    seed: int
+    firms: pd.DataFrame
+    rates: dict[str, float]
+    employees: pd.DataFrame
+
+
+def run_replicate(scenario: Scenario, seed: int) -> Replicate:
+    """Run the scenario once and read the survey answers off the final state."""
+    model = run(scenario, seed).model
+    frame = survey_frame(model)
+    w = model.workforce
+    employees = pd.DataFrame({"anxiety": w.anxiety, "usage": w.usage, "engagement": w.engagement})
+    return Replicate(seed, frame, survey_rates(frame), employees)
+
+
+def run_replicates(
+    scenario: Scenario, seeds: list[int], on_replicate: Callable[[], None] | None = None
+) -> list[Replicate]:
+    """Run the scenario once per seed; `on_replicate()` is called after each."""
+    replicates = []
+    for seed in seeds:
+        replicates.append(run_replicate(scenario, seed))
+        if on_replicate is not None:
+            on_replicate()
+    return replicates
+
+
+def rates_table(replicates: list[Replicate]) -> pd.DataFrame:
+    """One row per replicate, one column per target."""
+    return pd.DataFrame([r.rates for r in replicates])[[t.name for t in TARGETS]]
+
+
+def mean_interval(values: np.ndarray) -> tuple[float, float, float]:
+    """The mean and its t-interval at CONFIDENCE across replicates, within [0, 1] since every target is a
+    share (a point with one replicate or no spread)."""
+    mean = float(np.mean(values))
+    spread = float(np.std(values, ddof=1)) / math.sqrt(len(values)) if len(values) > 1 else 0.0
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, len(values) - 1)) * spread if spread > 0 else 0.0
+    return mean, max(mean - half, 0.0), min(mean + half, 1.0)
+
+
+def target_rows(rates: pd.DataFrame) -> list[dict]:
+    """Per target: published value, simulated mean with its 95% interval, band, whether the mean is inside
+    it, and the miss in half-widths (z: 0 on the published value, ±1 at the band's edges)."""
+    rows = []
+    for target in TARGETS:
+        mean, low, high = mean_interval(rates[target.name].to_numpy())
+        rows.append(
+            {
+                "name": target.name,
+                "label": target.label,
+                "published": target.published,
+                "simulated_mean": mean,
+                "ci95": [low, high],
+                "band": list(target.band),
+                "in_band": bool(target.band[0] <= mean <= target.band[1]),
+                "z": (mean - target.published) / target.half_width,
+                "source": target.source,
+            }
+        )
+    return rows
+
+
+OBJECTIVE_DEFINITION = "sum over targets of ((simulated mean - published) / band half-width) ** 2"
+
+
+def objective(rates: pd.DataFrame) -> float:
+    """The calibration loss: the sum over targets of the squared miss of the replicate mean, in band
+    half-widths. A fit with every target inside its band scores at most the number of targets."""
+    return float(sum(row["z"] ** 2 for row in target_rows(rates)))
+
+
+def bands_argument() -> list[dict]:
+    """The targets as data: published value, source, band and the argument for it."""
+    return [
+        {
+            "name": t.name,
+            "label": t.label,
+            "published": t.published,
+            "band": list(t.band),
+            "source": t.source,
+            "argument": t.argument,
+        }
+        for t in TARGETS
+    ]
+
+
+SERIES_COLOURS = ("#2171b5", "#bdbdbd", "#e6550d")
+BAND_COLOUR = "#c7e9c0"
+
+
+def targets_figure(series: dict[str, list[dict]], title: str = "Published figures and the model") -> Figure:
+    """Each target's band (shaded), published value (black tick), and for each series of target rows the
+    simulated mean with its 95% interval across replicates."""
+    fig, ax = plt.subplots(figsize=(8, 0.55 * len(TARGETS) + 1.8))
+    y = np.arange(len(TARGETS))[::-1]
+    for row, target in zip(y, TARGETS, strict=True):
+        ax.barh(row, target.band[1] - target.band[0], left=target.band[0], height=0.6, color=BAND_COLOUR, lw=0)
+        ax.plot([target.published] * 2, [row - 0.3, row + 0.3], color="black", lw=2)
+    offsets = np.linspace(-0.15, 0.15, len(series)) if len(series) > 1 else [0.0]
+    for (name, rows), offset, colour in zip(series.items(), offsets, SERIES_COLOURS, strict=False):
+        means = np.array([r["simulated_mean"] for r in rows])
+        intervals = np.array([r["ci95"] for r in rows]).T
+        ax.errorbar(
+            means,
+            y + offset,
+            xerr=[means - intervals[0], intervals[1] - means],
+            fmt="o",
+            ms=5,
+            capsize=3,
+            color=colour,
+            label=f"{name}: mean and 95% interval",
+        )
+    ax.set_yticks(y, [t.label for t in TARGETS], fontsize=8)
+    ax.set(xlim=(0, 1), xlabel="share", title=title)
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [Patch(color=BAND_COLOUR), Line2D([], [], color="black", lw=2)]
+    labels += ["tolerance band", "published"]
+    ax.legend(handles, labels, fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig: Figure, path: Path) -> None:
+    """Save a figure as PNG under a temporary name, rename it into place and close it."""
+    temporary = path.with_name(f".{path.name}.partial")
+    try:
+        fig.savefig(temporary, format="png", dpi=110, metadata={"Software": None})
+        os.replace(temporary, path)
+    finally:
+        plt.close(fig)
