@@ -21,6 +21,7 @@ import yaml
 from sim.errors import InputError
 from sim.run import RunResult
 from sim.scenario import scenario_digest
+from sim.survey import definitions, survey_frame, survey_rates
 
 FLOAT_FORMAT = "%.6g"
 
@@ -117,3 +118,16 @@ def write_run(result: RunResult, folder: Path, command: list[str] | None = None)
     result.pilots.to_csv(folder / "pilots.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     if result.employees is not None:
         result.employees.to_parquet(folder / "employees.parquet", index=False)
+    if result.scenario.population is not None:
+        write_survey(result, folder)
+
+
+def write_survey(result: RunResult, folder: Path) -> None:
+    """A population's survey answers (docs/ODD.md section 7.23): survey.csv, a row per firm, and survey.json,
+    the population's rates with what each one means."""
+    frame = survey_frame(result.model)
+    frame.to_csv(folder / "survey.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    spec = result.scenario
+    write_json(
+        folder / "survey.json", {"rates": survey_rates(frame), "definitions": definitions(spec.survey, spec.params)}
+    )

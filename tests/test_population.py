@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 
+from sim.experiments.targets import TARGETS
 from sim.model import AdoptionModel
 from sim.population import draw_firms
 from sim.run import run
@@ -62,3 +66,13 @@ def test_survey_answers_cover_every_firm_and_add_up() -> None:
     assert 0 <= rates["poc_to_production"] + rates["poc_scrapped"] <= 1
     summary = run(scenario, seed=2).summary
     assert len(summary["firms"]) == 30 and summary["employees"] == frame["employees"].sum()
+
+
+def test_a_population_run_writes_each_firms_survey_answers(cli, tmp_path) -> None:
+    out = tmp_path / "run"
+    assert cli("run", "population", "--set", "population.firms=6", "--weeks", 30, "--out", out, "-q").exit_code == 0
+    answers = pd.read_csv(out / "survey.csv")
+    assert len(answers) == 6 and set(answers["stage"]) <= set(SURVEY_STAGES)
+    record = json.loads((out / "survey.json").read_text())
+    assert set(record["rates"]) == set(record["definitions"]) == {t.name for t in TARGETS}
+    assert record["rates"]["regular_use"] == pytest.approx(answers["regular_use"].mean())

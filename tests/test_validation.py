@@ -19,18 +19,18 @@ STAGE_COLUMNS = [f"stage_{s.replace(' ', '_')}" for s in SURVEY_STAGES]
 
 @pytest.fixture(scope="module")
 def validation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
-    """One validation of a smaller fitted population, shared by the tests below: 40 firms (the size the
-    calibration used) over 8 replicates with fixed seeds from the validation stream, which the calibration
-    never used.
+    """One validation of a smaller fitted population, shared by the tests below: 60 firms over 10 replicates
+    with fixed seeds from the validation stream, which the calibration never used.
 
-    Tolerance: 320 firm draws give a stage share near 0.3 a standard error near 0.03 across replicates
-    (population mix and chance together), under half the bands' half-width of 0.08, and the POC shares,
-    pooled over thousands of POCs, far less. The shipped fit's means at 100 firms x 10 replicates sit
-    0.005 to 0.05 from the published values, so a configuration of this size lands inside every band unless
-    a stage share strays about a standard error toward its nearer edge: measured over seeds 0 to 11, 8 of 12
-    did not. A model that missed a target by a band's width would fail at every seed."""
+    Tolerance: 600 firm draws give a stage share near 0.3 a standard error near 0.02 across replicates
+    (population mix and chance together), a quarter of the bands' half-width of 0.08; the POC shares,
+    pooled over thousands of POCs, vary far less. The fitted means sit within 0.045 of the published values
+    except experimenting (about 0.37 over 6,000 firm draws, 0.03 inside its band's upper edge, 0.40). So
+    a configuration of this size lands inside every band unless experimenting strays 1.5 standard errors
+    upward: over seeds 0 to 9 at this size, 9 of 10 put every target inside (the miss: experimenting at
+    0.41). A model that missed any target by a band's width would fail at every seed."""
     out = tmp_path_factory.mktemp("validate") / "population"
-    args = ["validate", "--set", "population.firms=40", "--replicates", "8", "--seed", "0", "--out", str(out)]
+    args = ["validate", "--set", "population.firms=60", "--replicates", "10", "--seed", "0", "--out", str(out)]
     return CliRunner().invoke(app, args), out
 
 
@@ -53,7 +53,7 @@ def test_validation_json_keeps_the_contract(validation) -> None:
         assert low <= target["simulated_mean"] <= high
         assert target["in_band"] == (target["band"][0] <= target["simulated_mean"] <= target["band"][1])
     assert set(record["definitions"]) == {t.name for t in TARGETS}
-    assert record["replicates"] == 8 and len(set(record["seeds"])) == 8
+    assert record["replicates"] == 10 and len(set(record["seeds"])) == 10
     assert (out / "figures" / "validation.png").stat().st_size > 0
 
 
