@@ -115,7 +115,8 @@ def elasticities_figure(table: pd.DataFrame) -> Figure:
     fig, ax = plt.subplots(figsize=(9, 0.4 * len(table) + 2))
     image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
     for (row, column), value in np.ndenumerate(values):
-        ax.text(column, row, f"{value:+.2f}", ha="center", va="center", fontsize=7)
+        ink = "white" if abs(value) > 0.6 * limit else "black"
+        ax.text(column, row, f"{value:+.2f}", ha="center", va="center", fontsize=7, color=ink)
     ax.set_xticks(range(len(TARGETS)), [t.label for t in TARGETS], rotation=35, ha="right", fontsize=8)
     ax.set_yticks(range(len(table)), [short_name(p) for p in table["parameter"]], fontsize=8)
     step = f"x{1 / ELASTICITY_STEP:g} to x{ELASTICITY_STEP:g}"
