@@ -269,8 +269,9 @@ def completed(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
 
 def sampler(seed: int, done: int) -> optuna.samplers.TPESampler:
-    """TPE over the free parameters jointly, seeded from the calibration seed and the trials already done,
-    so a resumed calibration is as reproducible as an uninterrupted one."""
+    """TPE over the free parameters jointly, seeded from the calibration seed and the trials already done: the
+    trials drawn depend on the seed and on the trial each sitting starts from, so the same sittings redraw the
+    same trials, while a run interrupted elsewhere draws others after the interruption."""
     startup = 2 * len(FREE_PARAMETERS)
     return optuna.samplers.TPESampler(seed=seed * 100_003 + done, multivariate=True, n_startup_trials=startup)
 
