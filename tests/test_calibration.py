@@ -143,6 +143,19 @@ def test_calibration_resumes_after_kill(tmp_path: Path) -> None:
     assert min(new_trials) > max(before), "the restart continues the study rather than starting it anew"
 
 
+def test_calibration_does_not_depend_on_the_worker_count(cli, tmp_path: Path) -> None:
+    """Replicates run in worker processes come back in seed order: the same trials score the same."""
+    tables = []
+    for workers in (1, 2):
+        out = tmp_path / f"workers-{workers}"
+        options = ("--firms", 5, "--replicates", 2, "--budget", 3, "--finalists", 1, "--workers", workers, "-q")
+        assert cli("calibrate", *UNCALIBRATED, *options, "--out", out).exit_code == 0
+        tables.append(pd.read_csv(out / "trials.csv").drop(columns="seconds"))
+        tables.append(pd.read_csv(out / "fit.csv"))
+    pd.testing.assert_frame_equal(tables[0], tables[2])
+    pd.testing.assert_frame_equal(tables[1], tables[3])
+
+
 def test_calibration_refuses_a_folder_of_another_calibration(cli, tmp_path: Path) -> None:
     out = tmp_path / "fit"
     common = ("--firms", 4, "--replicates", 1, "--budget", 1, "--finalists", 1, "--out", out, "-q")

@@ -79,3 +79,13 @@ def test_validation_needs_a_population(cli, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "baseline" in result.stderr and "population" in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_validation_does_not_depend_on_the_worker_count(tmp_path: Path) -> None:
+    folders = {}
+    for workers in (1, 2):
+        folders[workers] = tmp_path / f"workers-{workers}"
+        args = ["validate", "--set", "population.firms=8", "--replicates", "3", "--workers", str(workers)]
+        assert CliRunner().invoke(app, [*args, "--out", str(folders[workers]), "-q"]).exit_code == 0
+    for name in ("validation.json", "targets.csv", "stages_by_revenue_band.csv", "employees_by_anxiety.csv"):
+        assert (folders[1] / name).read_bytes() == (folders[2] / name).read_bytes(), name

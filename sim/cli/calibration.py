@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim.cli.common import SetOption, console, user_errors
+from sim.cli.common import SetOption, available_cores, console, user_errors
 from sim.experiments import calibrate as fitting
 from sim.experiments.identifiability import NEAR_OPTIMAL_FACTOR, short_name
 from sim.experiments.validate import (
@@ -29,6 +29,10 @@ from sim.scenario import load_scenario
 
 SeedOption = Annotated[int, typer.Option(help="Seed from which every replicate's seed is derived.", min=0)]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(help="Processes running replicates (default: one per CPU core); results do not depend on it.", min=1),
+]
 STAGE_HEADERS = {
     "firms": "firms",
     "stage_experimenting": "experim.",
@@ -88,6 +92,7 @@ def calibrate_command(
         ),
     ] = False,
     seed: SeedOption = 0,
+    workers: WorkersOption = None,
     overrides: SetOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -109,11 +114,12 @@ with --elasticities, elasticities.csv."""
             scenario, tuple(overrides or ()), firms, replicates, seed, budget, finalists, elasticities
         )
         folder = out if out is not None else Path("outputs") / f"{base.name}-calibration"
+        cores = workers or available_cores()
         if quiet:
-            result = fitting.calibrate(settings, base, folder)
+            result = fitting.calibrate(settings, base, folder, workers=cores)
         else:
             with progress_bar("calibrating") as bar:
-                result = fitting.calibrate(settings, base, folder, trial_progress(bar))
+                result = fitting.calibrate(settings, base, folder, trial_progress(bar), cores)
     if not quiet:
         print_calibration(result, folder)
 
@@ -177,6 +183,7 @@ def validate_command(
     out: Annotated[Path | None, typer.Option(help="Output folder (default: outputs/<scenario>-validation).")] = None,
     replicates: Annotated[int, typer.Option(help="Replicates (at least 2, for the 95% intervals).", min=2)] = 10,
     seed: SeedOption = 0,
+    workers: WorkersOption = None,
     overrides: SetOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -193,19 +200,19 @@ CSV tables and figures/. Replicate seeds come from a stream the calibration neve
         spec = population_scenario(load_scenario(scenario, overrides or []), scenario)
         folder = out if out is not None else Path("outputs") / f"{spec.name}-validation"
         with output_folder(folder) as staging:
-            validation = run_validation(spec, replicates, seed, show=not quiet)
+            validation = run_validation(spec, replicates, seed, workers or available_cores(), show=not quiet)
             tables = write_validation(validation, staging, " ".join(sys.argv))
     if not quiet:
         print_validation(validation, tables, folder)
 
 
-def run_validation(spec, replicates: int, seed: int, show: bool) -> Validation:
+def run_validation(spec, replicates: int, seed: int, workers: int, show: bool) -> Validation:
     """Run the replicates, with a progress bar unless asked to be quiet."""
     if not show:
-        return validate_population(spec, replicates, seed)
+        return validate_population(spec, replicates, seed, workers=workers)
     with progress_bar("validating") as bar:
         task = bar.add_task("replicates", total=replicates)
-        return validate_population(spec, replicates, seed, lambda: bar.advance(task))
+        return validate_population(spec, replicates, seed, lambda: bar.advance(task), workers)
 
 
 def print_validation(validation: Validation, tables: Breakdowns, folder: Path) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sim.cli.common import SetOption, console, user_errors
+from sim.cli.common import SetOption, available_cores, console, user_errors
 from sim.errors import InputError
 from sim.experiments.design import Plan, load_experiment
 from sim.experiments.figures import save_sweep_figures
@@ -156,11 +155,6 @@ def sweep_with_progress(plan: Plan, folder: Path, workers: int | None, scheduler
             err=True,
         )
         raise typer.Exit(130) from None
-
-
-def available_cores() -> int:
-    """The CPU cores this process may use (fewer than the machine's where it is limited)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def print_sweep(tally: Tally, folder: Path) -> None:

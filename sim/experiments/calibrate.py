@@ -18,6 +18,7 @@ import fcntl
 import json
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ from sim.experiments.targets import (
     bands_argument,
     objective,
     rates_table,
+    replicate_pool,
     replicate_seeds,
     run_replicates,
     save_figure,
@@ -183,9 +185,11 @@ def calibration_scenario(scenario: Scenario, firms: int, source: str) -> Scenari
 # --- scoring ----------------------------------------------------------------------------------------------
 
 
-def evaluate(scenario: Scenario, values: dict[str, float], seeds: list[int]) -> Evaluation:
-    """Score free values on the common replicates."""
-    rates = rates_table(run_replicates(with_values(scenario, values), seeds))
+def evaluate(
+    scenario: Scenario, values: dict[str, float], seeds: list[int], pool: Executor | None = None
+) -> Evaluation:
+    """Score free values on the common replicates (in `pool`, if given)."""
+    rates = rates_table(run_replicates(with_values(scenario, values), seeds, pool=pool))
     return Evaluation(values, objective(rates), rates)
 
 
@@ -286,28 +290,30 @@ class Progress:
     stage: Callable[[str], None] = lambda description: None
 
 
-def score_start(study: optuna.Study, scenario: Scenario, seeds: list[int]) -> None:
+def score_start(study: optuna.Study, scenario: Scenario, seeds: list[int], pool: Executor | None) -> None:
     """Score the input's own values once (the fit's starting point, for comparison), unless already done."""
     if "start_objective" in study.user_attrs:
         return
-    evaluation = evaluate(scenario, free_values(scenario), seeds)
+    evaluation = evaluate(scenario, free_values(scenario), seeds, pool)
     record_evaluation(study, evaluation)
     study.set_user_attr("start_values", evaluation.values)
     study.set_user_attr("start_objective", evaluation.objective)
 
 
-def optimise(study: optuna.Study, scenario: Scenario, settings: Settings, progress: Progress) -> None:
+def optimise(
+    study: optuna.Study, scenario: Scenario, settings: Settings, progress: Progress, pool: Executor | None
+) -> None:
     """Run trials until `budget` have completed."""
     seeds = replicate_seeds(settings.seed, settings.replicates, CALIBRATION_STREAM)
     done = len(completed(study))
     progress.started(done, settings.budget)
-    score_start(study, scenario, seeds)
+    score_start(study, scenario, seeds, pool)
     if done >= settings.budget:
         return
     study.sampler = sampler(settings.seed, done)
 
     def trial_objective(trial: optuna.Trial) -> float:
-        evaluation = evaluate(scenario, suggest(trial), seeds)
+        evaluation = evaluate(scenario, suggest(trial), seeds, pool)
         record_evaluation(trial, evaluation)
         return evaluation.objective
 
@@ -333,17 +339,24 @@ def rescoring_seeds(settings: Settings) -> list[int]:
     return replicate_seeds(settings.seed, RESCORING_FACTOR * settings.replicates, RESCORING_STREAM)
 
 
-def score_once(study: optuna.Study, key: str, scenario: Scenario, values: dict[str, float], seeds: list[int]) -> None:
+def score_once(
+    study: optuna.Study,
+    key: str,
+    scenario: Scenario,
+    values: dict[str, float],
+    seeds: list[int],
+    pool: Executor | None,
+) -> None:
     """Score values and keep their rates in the study under `key`, unless an earlier run already did."""
     if key not in study.user_attrs:
-        study.set_user_attr(key, evaluate(scenario, values, seeds).rates.to_dict(orient="list"))
+        study.set_user_attr(key, evaluate(scenario, values, seeds, pool).rates.to_dict(orient="list"))
 
 
-def rescore_finalists(study: optuna.Study, scenario: Scenario, settings: Settings) -> None:
+def rescore_finalists(study: optuna.Study, scenario: Scenario, settings: Settings, pool: Executor | None) -> None:
     """Score each finalist not yet re-scored on the re-scoring replicates."""
     seeds = rescoring_seeds(settings)
     for trial in finalists(study, settings):
-        score_once(study, rescore_key(trial), scenario, trial.params, seeds)
+        score_once(study, rescore_key(trial), scenario, trial.params, seeds, pool)
 
 
 def elasticity_key(trial: optuna.trial.FrozenTrial, parameter: FreeParameter, factor: float) -> str:
@@ -357,14 +370,18 @@ def elasticity_factors() -> tuple[float, float]:
 
 
 def score_elasticities(
-    study: optuna.Study, scenario: Scenario, settings: Settings, best: optuna.trial.FrozenTrial
+    study: optuna.Study,
+    scenario: Scenario,
+    settings: Settings,
+    best: optuna.trial.FrozenTrial,
+    pool: Executor | None,
 ) -> None:
     """Score the chosen trial's values with each free parameter moved down and up, on the re-scoring replicates."""
     seeds = rescoring_seeds(settings)
     for parameter in FREE_PARAMETERS:
         for factor in elasticity_factors():
             values = identifiability.nudged(best.params, parameter, factor)
-            score_once(study, elasticity_key(best, parameter, factor), scenario, values, seeds)
+            score_once(study, elasticity_key(best, parameter, factor), scenario, values, seeds, pool)
 
 
 def rescored_rates(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> pd.DataFrame:
@@ -386,23 +403,26 @@ def make_folder(folder: Path) -> None:
         ) from None
 
 
-def calibrate(settings: Settings, base: Scenario, folder: Path, progress: Progress | None = None) -> Calibration:
+def calibrate(
+    settings: Settings, base: Scenario, folder: Path, progress: Progress | None = None, workers: int = 1
+) -> Calibration:
     """Fit the free parameters of `base` (a population scenario) into `folder`, resuming a study found there,
-    and write the report, the fitted scenario and the figures."""
+    and write the report, the fitted scenario and the figures. Each trial's replicates run on `workers`
+    processes; the scores do not depend on how many."""
     scenario = calibration_scenario(base, settings.firms, settings.scenario)
     make_folder(folder)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    with exclusive(folder):
+    with exclusive(folder), replicate_pool(min(workers, RESCORING_FACTOR * settings.replicates)) as pool:
         study = open_study(folder, settings.identity(scenario))
         interrupted = fail_interrupted(study)
         progress = progress or Progress()
-        optimise(study, scenario, settings, progress)
+        optimise(study, scenario, settings, progress, pool)
         progress.stage("re-scoring the best trials on fresh replicates")
-        rescore_finalists(study, scenario, settings)
+        rescore_finalists(study, scenario, settings, pool)
         result = Calibration(settings, base, study, interrupted)
         if settings.elasticities:
             progress.stage("scoring local elasticities at the fit")
-            score_elasticities(study, scenario, settings, result.best)
+            score_elasticities(study, scenario, settings, result.best, pool)
         write_calibration(result, folder)
     return result
 

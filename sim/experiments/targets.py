@@ -10,8 +10,11 @@ arguments are kept beside the numbers (`Target.argument`) and in docs/ODD.md sec
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from sim.experiments.sweep import ignore_interrupts  # noqa: E402
 from sim.run import run  # noqa: E402
 from sim.schema import Scenario  # noqa: E402
 from sim.survey import survey_frame, survey_rates  # noqa: E402
@@ -148,16 +152,38 @@ def run_replicate(scenario: Scenario, seed: int) -> Replicate:
     return Replicate(seed, frame, survey_rates(frame), employees)
 
 
+@contextmanager
+def replicate_pool(workers: int) -> Iterator[Executor | None]:
+    """Worker processes for replicates, or None when one worker suffices (replicates then run here). Workers
+    start from a fork server that has imported the model once, and leave Ctrl-C to this process."""
+    if workers <= 1:
+        yield None
+        return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=ignore_interrupts) as pool:
+        yield pool
+
+
 def run_replicates(
-    scenario: Scenario, seeds: list[int], on_replicate: Callable[[], None] | None = None
+    scenario: Scenario,
+    seeds: list[int],
+    on_replicate: Callable[[], None] | None = None,
+    pool: Executor | None = None,
 ) -> list[Replicate]:
-    """Run the scenario once per seed; `on_replicate()` is called after each."""
-    replicates = []
-    for seed in seeds:
-        replicates.append(run_replicate(scenario, seed))
-        if on_replicate is not None:
-            on_replicate()
-    return replicates
+    """Run the scenario once per seed, here or in `pool`; `on_replicate()` is called as each finishes. The
+    replicates come back in seed order, so what follows does not depend on the number of workers."""
+    report = on_replicate or (lambda: None)
+    if pool is None:
+        replicates = []
+        for seed in seeds:
+            replicates.append(run_replicate(scenario, seed))
+            report()
+        return replicates
+    submitted = [pool.submit(run_replicate, scenario, seed) for seed in seeds]
+    for _ in as_completed(submitted):
+        report()
+    return [future.result() for future in submitted]
 
 
 def rates_table(replicates: list[Replicate]) -> pd.DataFrame:

@@ -64,11 +64,17 @@ def population_scenario(scenario: Scenario, source: str) -> Scenario:
 
 
 def validate_population(
-    scenario: Scenario, replicates: int, seed: int, on_replicate: Callable[[], None] | None = None
+    scenario: Scenario,
+    replicates: int,
+    seed: int,
+    on_replicate: Callable[[], None] | None = None,
+    workers: int = 1,
 ) -> Validation:
-    """Run the population `replicates` times with seeds from the validation stream."""
+    """Run the population `replicates` times, on `workers` processes, with seeds from the validation stream;
+    the result does not depend on the number of workers."""
     seeds = targets.replicate_seeds(seed, replicates, targets.VALIDATION_STREAM)
-    return Validation(scenario, targets.run_replicates(scenario, seeds, on_replicate))
+    with targets.replicate_pool(min(workers, replicates)) as pool:
+        return Validation(scenario, targets.run_replicates(scenario, seeds, on_replicate, pool))
 
 
 def stage_breakdown(firms: pd.DataFrame, by: str, order: list[str]) -> pd.DataFrame:
