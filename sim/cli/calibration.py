@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim.cli.common import SetOption, available_cores, console, user_errors
+from sim.cli.common import QuietOption, SetOption, WorkersOption, available_cores, console, user_errors
 from sim.experiments import calibrate as fitting
 from sim.experiments.identifiability import NEAR_OPTIMAL_FACTOR, short_name
 from sim.experiments.validate import (
@@ -28,11 +28,6 @@ from sim.output import output_folder
 from sim.scenario import load_scenario
 
 SeedOption = Annotated[int, typer.Option(help="Seed from which every replicate's seed is derived.", min=0)]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
-WorkersOption = Annotated[
-    int | None,
-    typer.Option(help="Processes running replicates (default: one per CPU core); results do not depend on it.", min=1),
-]
 STAGE_HEADERS = {
     "firms": "firms",
     "stage_experimenting": "experim.",

@@ -25,6 +25,11 @@ SetOption = Annotated[
         help="Override a scenario field by its dotted path, e.g. --set firm.levers.culture=0.8 (repeatable).",
     ),
 ]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(help="Worker processes on this machine (default: one per CPU core); results do not change.", min=1),
+]
 
 
 @contextmanager

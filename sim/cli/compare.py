@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sim.cli.common import SetOption, console, user_errors
+from sim.cli.common import QuietOption, SetOption, console, user_errors
 from sim.experiments.compare import Plan, Results, load_comparison, run_comparison, write_comparison
 from sim.experiments.compare_figures import save_comparison_figures
 from sim.output import output_folder
@@ -29,7 +29,7 @@ def compare_command(
         int, typer.Option(help="Worker processes; the results do not depend on how many.", min=1, max=512)
     ] = 1,
     overrides: SetOption = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Compare arms of interventions with a base scenario; write comparison.csv, comparison.json,
     replicates.csv, manifest.json and figures/. --set overrides fields of the base scenario."""

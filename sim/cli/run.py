@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim.cli.common import ScenarioArg, SetOption, console, user_errors
+from sim.cli.common import QuietOption, ScenarioArg, SetOption, console, user_errors
 from sim.output import output_folder, write_run
 from sim.plots import save_run_figures
 from sim.run import RunResult, run
@@ -36,7 +36,7 @@ def run_command(
             min=0,
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run one scenario and write manifest.json, summary.json, timeseries.csv, pilots.csv and figures/.
 

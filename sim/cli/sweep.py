@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sim.cli.common import SetOption, available_cores, console, user_errors
+from sim.cli.common import QuietOption, SetOption, WorkersOption, available_cores, console, user_errors
 from sim.errors import InputError
 from sim.experiments.design import Plan, load_experiment
 from sim.experiments.figures import save_sweep_figures
@@ -30,10 +30,6 @@ OutOption = Annotated[
         help="The sweep folder (default: outputs/<experiment name>). Run the same command again to resume into it."
     ),
 ]
-WorkersOption = Annotated[
-    int | None,
-    typer.Option(help="Local worker processes (default: one per CPU core); results do not depend on it.", min=1),
-]
 SchedulerOption = Annotated[
     str | None,
     typer.Option(
@@ -41,7 +37,6 @@ SchedulerOption = Annotated[
         "workers need adoptsim installed."
     ),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 
 
 def sweep_command(

@@ -189,7 +189,7 @@ def evaluate(
     scenario: Scenario, values: dict[str, float], seeds: list[int], pool: Executor | None = None
 ) -> Evaluation:
     """Score free values on the common replicates (in `pool`, if given)."""
-    rates = rates_table(run_replicates(with_values(scenario, values), seeds, pool=pool))
+    rates = rates_table(run_replicates(with_values(scenario, values), seeds, pool=pool, employees=False))
     return Evaluation(values, objective(rates), rates)
 
 

@@ -135,21 +135,21 @@ def replicate_seeds(seed: int, replicates: int, stream: int) -> list[int]:
 @dataclass
 class Replicate:
     """One run of a population as the surveys would see it: each firm's answers, the population's rates,
-    and every employee's end state (firm, anxiety, usage, engagement) for the employee breakdowns."""
+    and, where asked for, every employee's end state (anxiety, usage, engagement) for the employee breakdowns."""
 
     seed: int
     firms: pd.DataFrame
     rates: dict[str, float]
-    employees: pd.DataFrame
+    employees: pd.DataFrame | None
 
 
-def run_replicate(scenario: Scenario, seed: int) -> Replicate:
-    """Run the scenario once and read the survey answers off the final state."""
+def run_replicate(scenario: Scenario, seed: int, employees: bool) -> Replicate:
+    """Run the scenario once and read the survey answers (and the employees' end states) off the final state."""
     model = run(scenario, seed).model
     frame = survey_frame(model)
     w = model.workforce
-    employees = pd.DataFrame({"anxiety": w.anxiety, "usage": w.usage, "engagement": w.engagement})
-    return Replicate(seed, frame, survey_rates(frame), employees)
+    states = pd.DataFrame({"anxiety": w.anxiety, "usage": w.usage, "engagement": w.engagement}) if employees else None
+    return Replicate(seed, frame, survey_rates(frame), states)
 
 
 @contextmanager
@@ -170,17 +170,19 @@ def run_replicates(
     seeds: list[int],
     on_replicate: Callable[[], None] | None = None,
     pool: Executor | None = None,
+    employees: bool = True,
 ) -> list[Replicate]:
     """Run the scenario once per seed, here or in `pool`; `on_replicate()` is called as each finishes. The
-    replicates come back in seed order, so what follows does not depend on the number of workers."""
+    replicates come back in seed order, so what follows does not depend on the number of workers. Without
+    `employees`, replicates carry the firms' answers only (all a calibration trial needs)."""
     report = on_replicate or (lambda: None)
     if pool is None:
         replicates = []
         for seed in seeds:
-            replicates.append(run_replicate(scenario, seed))
+            replicates.append(run_replicate(scenario, seed, employees))
             report()
         return replicates
-    submitted = [pool.submit(run_replicate, scenario, seed) for seed in seeds]
+    submitted = [pool.submit(run_replicate, scenario, seed, employees) for seed in seeds]
     for _ in as_completed(submitted):
         report()
     return [future.result() for future in submitted]
