@@ -8,11 +8,13 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from sim.errors import InputError
 from sim.schema import Scenario
@@ -21,14 +23,20 @@ from sim.state import team_sizes
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 
-def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
-    """Read, merge (`extends:`), override (`PATH=VALUE`) and validate a scenario file."""
+def load_scenario(
+    path: str | Path, overrides: list[str] | tuple[str, ...] = (), sources: list[str] | None = None
+) -> Scenario:
+    """Read, merge (`extends:`), override (`PATH=VALUE`) and validate a scenario file. `sources` says where
+    each override came from, for messages (default: `--set 'PATH=VALUE'`): a bad value is blamed on the
+    override that gave it, not on the file."""
     path = resolve_scenario_path(path)
     data = read_with_bases(path, chain=())
     data.setdefault("name", path.stem)
-    for assignment in overrides:
-        apply_override(data, assignment, path)
-    return validate(data, path)
+    labels = list(sources) if sources is not None else [f"--set {a!r}" for a in overrides]
+    blame = []
+    for assignment, label in zip(overrides, labels, strict=True):
+        blame.append((apply_override(data, assignment, path, label), label))
+    return validate(data, path, blame)
 
 
 def resolve_scenario_path(path: str | Path) -> Path:
@@ -50,17 +58,7 @@ def shipped_scenarios() -> list[str]:
 
 def read_yaml(path: Path, kind: str = "a scenario") -> dict[str, Any]:
     """Parse one YAML file safely into a mapping; `kind` names what the file should be, for the message."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the file ({exc.strerror}).") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(f"{path}: not valid YAML{where}: {problem}.") from None
+    data = parse_yaml(read_text(path, kind), str(path))
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -68,6 +66,121 @@ def read_yaml(path: Path, kind: str = "a scenario") -> dict[str, Any]:
             f"{path}: {kind} must be a mapping of fields (name: value, one per line), not {type(data).__name__}."
         )
     return data
+
+
+MAX_FILE_BYTES = 4_000_000
+"""Largest YAML file read (scenario, experiment and comparison files are a few kilobytes)."""
+MAX_DEPTH = 64
+"""Deepest nesting of lists and mappings a YAML file may have (scenarios nest about six deep)."""
+MAX_ALIAS_NODES = 10_000
+"""Most values YAML aliases (*name) may add by repeating anchored blocks: a few reused blocks are fine,
+a file of nested anchors that would expand to billions of values (a "billion laughs") is refused."""
+PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map")}
+
+
+class UserLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without timestamps: a date-like value stays text, as every field expects."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+def read_text(path: Path, kind: str) -> str:
+    """A file's text, which must be UTF-8 and of a sensible size."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(
+                f"{path}: {size:,} bytes is too large for {kind}; at most {MAX_FILE_BYTES:,} bytes are read."
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the file ({exc.strerror}).") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at position {exc.start} cannot be decoded). "
+            f"{kind[0].upper()}{kind[1:]} must be a YAML text file saved as UTF-8."
+        ) from None
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """Plain data (mappings, lists, text, numbers, booleans, null) from YAML text, or an InputError naming
+    `where`. The events are checked first, before anything is built: nesting deeper than MAX_DEPTH, aliases
+    that would expand beyond MAX_ALIAS_NODES and tags other than the plain ones are refused."""
+    try:
+        check_yaml_events(text, where)
+        return yaml.load(text, Loader=UserLoader)  # noqa: S506 (UserLoader is a SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(f"{where}: not valid YAML{at}: {problem}.") from None
+    except (ValueError, OverflowError, RecursionError) as exc:
+        raise InputError(f"{where}: not valid YAML: {exc}.") from None
+
+
+def check_yaml_events(text: str, where: str) -> None:
+    """Walk the parser's events (the parser keeps its own stack, so this is safe at any depth) and refuse
+    deep nesting, explosive aliases and non-plain tags before the composer, which recurses, builds anything."""
+    stack: list[list[Any]] = [[None, 0, 0]]  # per open block: its anchor, nodes inside (aliases expanded), depth below
+    anchors: dict[str, tuple[int, int]] = {}  # anchor -> (nodes, depth) once its block is complete
+    added = 0
+    for event in yaml.parse(text, Loader=UserLoader):
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor not in anchors:
+                raise InputError(
+                    f"{where}: alias *{event.anchor} refers to no complete anchor &{event.anchor} before it "
+                    "(an alias inside its own anchor would repeat forever)."
+                )
+            nodes, depth = anchors[event.anchor]
+            added += nodes - 1
+            if added > MAX_ALIAS_NODES:
+                raise InputError(
+                    f"{where}: YAML aliases (*{event.anchor} and others) would expand this file by more than "
+                    f"{MAX_ALIAS_NODES:,} values; at most {MAX_ALIAS_NODES:,} are allowed. Write the values out, "
+                    "or reuse fewer blocks."
+                )
+            close_node(stack, nodes, depth, where)
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            anchor, nodes, depth = stack.pop()
+            if anchor:
+                anchors[anchor] = (nodes, depth + 1)
+            close_node(stack, nodes, depth + 1, where)
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue
+        if event.tag is not None and event.tag not in PLAIN_TAGS and event.tag != "!":
+            raise InputError(
+                f"{where}: YAML tag {event.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed; values must be plain text, numbers, "
+                "true/false, null, lists or mappings."
+            )
+        if isinstance(event, yaml.CollectionStartEvent):
+            stack.append([event.anchor, 1, 0])
+            if len(stack) - 1 > MAX_DEPTH:
+                raise InputError(
+                    f"{where}: lists and mappings nest more than {MAX_DEPTH} deep; at most {MAX_DEPTH} levels "
+                    "are allowed."
+                )
+        elif isinstance(event, yaml.ScalarEvent):
+            if event.anchor:
+                anchors[event.anchor] = (1, 0)
+            close_node(stack, 1, 0, where)
+
+
+def close_node(stack: list[list[Any]], nodes: int, depth: int, where: str) -> None:
+    """Count a finished node (scalar, alias or block) into the block that holds it."""
+    stack[-1][1] += nodes
+    stack[-1][2] = max(stack[-1][2], depth)
+    if len(stack) - 1 + depth > MAX_DEPTH:
+        raise InputError(
+            f"{where}: lists and mappings nest more than {MAX_DEPTH} deep (counting what aliases repeat); "
+            f"at most {MAX_DEPTH} levels are allowed."
+        )
 
 
 def read_with_bases(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
@@ -105,37 +218,55 @@ def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def apply_override(data: dict[str, Any], assignment: str, path: Path) -> None:
+def apply_override(data: dict[str, Any], assignment: str, path: Path, label: str | None = None) -> tuple[str, ...]:
     """Set one `dotted.path=value` in the raw scenario (validated afterwards with the rest). Blocks the file
     leaves out are filled with their defaults first, so one field of them can be changed alone."""
+    label = label or f"--set {assignment!r}"
     field, sep, raw = assignment.partition("=")
     if not sep or not field.strip():
-        raise InputError(f"--set {assignment!r}: expected PATH=VALUE, for example firm.levers.culture=0.8.")
+        raise InputError(f"{label}: expected PATH=VALUE, for example firm.levers.culture=0.8.")
     keys = field.strip().split(".")
-    check_field_path(keys, f"--set {assignment!r}")
+    check_field_path(keys, label)
     try:
-        value = yaml.safe_load(raw) if raw.strip() else raw
-    except yaml.YAMLError:
+        value = parse_yaml(raw, label) if raw.strip() else raw
+    except InputError:
         value = raw
     node: Any = data
     for depth, key in enumerate(keys[:-1]):
-        node = child_node(node, key, keys[: depth + 1], assignment)
+        node = child_node(node, key, keys[: depth + 1], label)
     if isinstance(node, list):
-        node[int(keys[-1])] = value
+        node[list_index(node, keys[-1], keys, label)] = value
     else:
         node[keys[-1]] = value
+    return tuple(keys)
 
 
-def child_node(node: Any, key: str, keys: list[str], assignment: str) -> Any:
+def child_node(node: Any, key: str, keys: list[str], label: str) -> Any:
     """Step into the mapping or list under one key of a --set path, filling it with its default if absent."""
     if isinstance(node, list):
-        index = int(key)
-        if index >= len(node):
-            raise InputError(f"--set {assignment!r}: there is no item {index}; the list has {len(node)} items.")
-        return node[index]
+        return node[list_index(node, key, keys, label)]
+    if not isinstance(node, dict):
+        raise InputError(
+            f"{label}: field {'.'.join(keys[:-1])} holds {short_repr(node)}, not a block of fields; fix it first."
+        )
     if not isinstance(node.get(key), list | dict):
         node[key] = default_at(keys)
     return node[key]
+
+
+def list_index(node: list, key: str, keys: list[str], label: str) -> int:
+    """The position a --set path gives into a list that is there: an existing item's, never past the end."""
+    where = ".".join(keys[:-1])
+    if not (key.isascii() and key.isdigit()):
+        raise InputError(f"{label}: field {where} is a list; give a position from 0 to {len(node) - 1} next.")
+    index = int(key)
+    if index >= len(node):
+        held = f"items 0 to {len(node) - 1}" if node else "no items"
+        raise InputError(
+            f"{label}: field {where} has no item {index}: it has {held}. --set changes an item that is there; "
+            "add new items in the scenario file."
+        )
+    return index
 
 
 def default_at(keys: list[str]) -> Any:
@@ -183,7 +314,7 @@ def check_field_path(keys: list[str], where: str) -> None:
 
 def check_entry(container: str, allowed_keys: list[str] | None, key: str, here: str, where: str) -> None:
     """A list is entered by a position, a mapping by one of its allowed keys."""
-    if container == "list" and not key.isdigit():
+    if container == "list" and not (key.isascii() and key.isdigit()):
         raise InputError(f"{where}: {here!r} is a list; give a position such as 0 next.")
     if container == "dict" and allowed_keys is not None and key not in allowed_keys:
         raise InputError(f"{where}: {here!r} has no entry {key!r}. {allowed_fields(here, key, allowed_keys)}")
@@ -216,12 +347,19 @@ def allowed_fields(prefix: str, key: str, fields: list[str]) -> str:
     return f"{hint}Allowed {where}: {', '.join(fields)}."
 
 
-def validate(data: dict[str, Any], path: Path) -> Scenario:
-    """Check merged data against the schema and the scenario's own consistency, in plain messages."""
+Blame = list[tuple[tuple[str, ...], str]]
+"""Field paths set by overrides, each with where it came from (`--set '...'`, an experiment's `set:`)."""
+
+
+def validate(data: dict[str, Any], path: Path, blame: Blame | None = None) -> Scenario:
+    """Check merged data against the schema and the scenario's own consistency, in plain messages; an error
+    in a field an override set is blamed on the override."""
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise InputError(describe_validation_error(exc, path)) from None
+        raise InputError(describe_validation_error(exc, path, blame or [])) from None
+    except RecursionError:
+        raise InputError(f"{path}: the scenario nests too deep to check.") from None
     check_interventions(scenario, path)
     return scenario
 
@@ -248,22 +386,72 @@ def check_interventions(scenario: Scenario, path: Path) -> None:
             )
 
 
-def describe_validation_error(exc: ValidationError, path: Path) -> str:
-    """One paragraph per problem: file, field path, value given and what is allowed."""
+def describe_validation_error(exc: ValidationError, path: Path, blame: Blame = ()) -> str:
+    """One paragraph per problem: file (or the override that set the field), field path, value given and
+    what is allowed."""
     lines = []
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
         field = ".".join(loc)
+        source = next((label for keys, label in reversed(blame) if tuple(loc[: len(keys)]) == keys), str(path))
         if error["type"] == "extra_forbidden":
             known = list(schema_node(loc[:-1]).model_fields)
-            lines.append(f"{path}: unknown field {field!r}. {allowed_fields('.'.join(loc[:-1]), loc[-1], known)}")
+            lines.append(f"{source}: unknown field {field!r}. {allowed_fields('.'.join(loc[:-1]), loc[-1], known)}")
             continue
-        allowed = error["msg"]
-        description = field_description(loc)
-        if description:
-            allowed += f" ({description})"
-        lines.append(f"{path}: field {field} = {short_repr(error['input'])} is not allowed: {allowed}.")
+        lines.append(describe_value_error(source, field, error, field_info(loc)))
     return "\n".join(lines)
+
+
+def describe_value_error(source: str, field: str, error: dict, info: FieldInfo | None) -> str:
+    """One value refused: where, which field, the value, why, and the whole range a number may take."""
+    value = error["input"]
+    bounds = range_of(info, error["loc"][-1] if error["loc"] else None)
+    meaning = f" ({info.description})" if info is not None and info.description else ""
+    if isinstance(value, float) and not math.isfinite(value):
+        what = "is not a number" if math.isnan(value) else "is not a finite number"
+        allowed = f"it must be a number {bounds}" if bounds else "it must be a finite number"
+        return f"{source}: field {field} = {value} {what}: {allowed}{meaning}."
+    allowed = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] in RANGE_ERRORS and bounds:
+        allowed = f"{allowed}; allowed: {bounds}"
+    return f"{source}: field {field} = {short_repr(value)} is not allowed: {allowed}{meaning}."
+
+
+RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+
+
+def range_of(info: FieldInfo | None, last: Any = None) -> str:
+    """The range a numeric field allows, in words ("from 0 to 1"), or "" if it has no bounds. For a tuple
+    of bounded numbers (`last` the position) the element's own bounds count."""
+    if info is None:
+        return ""
+    metadata = list(info.metadata)
+    args = [a for a in get_args(info.annotation) if a is not type(None)]
+    if isinstance(last, int) and get_origin(info.annotation) is tuple and last < len(args):
+        for extra in get_args(args[last])[1:]:
+            metadata.extend(getattr(extra, "metadata", [extra]))
+    low = high = None
+    for item in metadata:
+        for name, strict in (("ge", False), ("gt", True)):
+            if getattr(item, name, None) is not None:
+                low = (getattr(item, name), strict)
+        for name, strict in (("le", False), ("lt", True)):
+            if getattr(item, name, None) is not None:
+                high = (getattr(item, name), strict)
+    if low and high:
+        words = f"from {number(low[0])} to {number(high[0])}"
+        excluded = [number(b[0]) for b in (low, high) if b[1]]
+        return words + (f", {' and '.join(excluded)} excluded" if excluded else "")
+    if low:
+        return f"{'greater than' if low[1] else 'at least'} {number(low[0])}"
+    if high:
+        return f"{'less than' if high[1] else 'at most'} {number(high[0])}"
+    return ""
+
+
+def number(value: float) -> str:
+    """A bound as people read it: 200,000, 0.5."""
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
 def short_repr(value: Any, limit: int = 80) -> str:
@@ -290,9 +478,19 @@ def schema_node(loc: list[str]) -> type[BaseModel]:
 
 def field_description(loc: list[str]) -> str:
     """The one-line meaning of the field at a path, if the path names one."""
-    model = schema_node(loc[:-1])
-    field = model.model_fields.get(loc[-1]) if loc else None
+    field = field_info(loc)
     return field.description or "" if field else ""
+
+
+def field_info(loc: list[str]) -> FieldInfo | None:
+    """The schema field at a path (the tuple field, for a position in a tuple), if the path names one."""
+    if not loc:
+        return None
+    model = schema_node(loc[:-1])
+    field = model.model_fields.get(loc[-1])
+    if field is None and len(loc) > 1 and loc[-1].isdigit():
+        field = schema_node(loc[:-2]).model_fields.get(loc[-2])
+    return field
 
 
 def scenario_digest(scenario: Scenario) -> str:

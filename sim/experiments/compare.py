@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import math
 import multiprocessing
-import reprlib
 import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -35,6 +34,7 @@ from sim.run import run
 from sim.scenario import (
     SCENARIO_DIR,
     allowed_fields,
+    describe_value_error,
     load_scenario,
     read_yaml,
     resolve_scenario_path,
@@ -195,9 +195,7 @@ def describe_error(error: dict, path: Path) -> str:
     if error["type"] == "extra_forbidden":
         hint = allowed_fields(".".join(loc[:-1]), name, list(block.model_fields))
         return f"{path}: unknown field {'.'.join(loc)!r}. {hint}"
-    known = block.model_fields.get(name)
-    meaning = f" ({known.description})" if known is not None and known.description else ""
-    return f"{path}: field {'.'.join(loc)} = {reprlib.repr(error['input'])} is not allowed: {error['msg']}{meaning}."
+    return describe_value_error(str(path), ".".join(loc), error, block.model_fields.get(name))
 
 
 def base_path(base: str, path: Path) -> Path:

@@ -39,6 +39,7 @@ from sim.scenario import (
     apply_override,
     block_type,
     check_field_path,
+    describe_value_error,
     load_scenario,
     read_yaml,
     schema_node,
@@ -295,9 +296,7 @@ def describe_error(error: dict, path: Path) -> str:
         hint = allowed_fields(".".join(loc[:-1]), loc[-1], list(block.model_fields))
         return f"{path}: unknown field {field!r}. {hint}"
     _, info = locate(loc)
-    meaning = f" ({info.description})" if info is not None and info.description else ""
-    allowed = error["msg"].removeprefix("Value error, ")
-    return f"{path}: field {field} = {short_repr(error['input'])} is not allowed: {allowed}{meaning}."
+    return describe_value_error(str(path), field, error, info)
 
 
 def locate(loc: list[str]) -> tuple[type[BaseModel], FieldInfo | None]:
@@ -315,14 +314,19 @@ def locate(loc: list[str]) -> tuple[type[BaseModel], FieldInfo | None]:
 
 
 def load_base(spec: Experiment, path: Path, overrides: list[str] | tuple[str, ...]) -> Scenario:
-    """The base scenario with the file's `set:` fields, then the command line's `--set` overrides."""
+    """The base scenario with the file's `set:` fields, then the command line's `--set` overrides. A problem
+    is blamed on what caused it: the base file, an entry of `set:` or a `--set`."""
     base = base_path(spec.base, path)
-    fixed = [f"{name}={json.dumps(value)}" for name, value in spec.set.items()]
-    try:
-        load_scenario(base, fixed)
-    except InputError as exc:
-        raise InputError(f"{path}: field set: {exc}") from None
-    return load_scenario(base, [*fixed, *overrides])
+    fixed = [f"{name}={yaml_text(value)}" for name, value in spec.set.items()]
+    sources = [f"{path}: field set.{name}" for name in spec.set] + [f"--set {a!r}" for a in overrides]
+    return load_scenario(base, [*fixed, *overrides], sources)
+
+
+def yaml_text(value: Any) -> str:
+    """A value as --set text (JSON is YAML), keeping a non-finite number a number."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+    return json.dumps(value)
 
 
 def base_path(base: str, path: Path) -> Path:
