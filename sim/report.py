@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import InputError
+from sim.output import is_staging
 
 REPORT_NAME = "report.html"
 STYLE = """
@@ -46,7 +47,15 @@ FIGURE_CAPTIONS = {
 def write_report(folder: str | Path) -> Path:
     """Write `folder/report.html` for a comparison, run or sweep folder; returns its path."""
     folder = Path(folder)
-    content = page_builder(folder)(folder)
+    build = page_builder(folder)
+    try:
+        content = build(folder)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        marker = next(marker for marker, builder in BUILDERS if builder is build)
+        raise InputError(
+            f"{folder / marker}: does not hold what adoptsim writes there ({type(exc).__name__}: {exc}); it was "
+            "changed by hand or by another program. Re-run the command that wrote the folder."
+        ) from None
     path = folder / REPORT_NAME
     handle, staging = tempfile.mkstemp(prefix=f".{REPORT_NAME}.partial-", dir=folder)
     with os.fdopen(handle, "w", encoding="utf-8") as file:
@@ -60,6 +69,11 @@ def page_builder(folder: Path) -> Callable[[Path], str]:
     """How to report a folder, recognised by the file its command writes."""
     if not folder.is_dir():
         raise InputError(f"{folder}: no such folder. Give a folder written by adoptsim compare, run or sweep.")
+    if is_staging(folder):
+        raise InputError(
+            f"{folder}: is a temporary folder of a command that did not finish (it was interrupted or killed), "
+            "not results. Run the command again; its next run removes this folder."
+        )
     for marker, build in BUILDERS:
         if (folder / marker).exists():
             return build
@@ -156,9 +170,15 @@ def figures_section(folder: Path, first: tuple[str, ...] = ()) -> str:
 def read_json(path: Path) -> dict:
     """A JSON file of results, or a message naming it if it cannot be read."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
         raise InputError(f"{path}: cannot read it as JSON ({exc}). Re-run the command that wrote it.") from None
+    if not isinstance(data, dict):
+        raise InputError(
+            f"{path}: holds a JSON {type(data).__name__}, not the mapping of results adoptsim writes. "
+            "Re-run the command that wrote it."
+        )
+    return data
 
 
 def provenance(folder: Path) -> str:

@@ -156,8 +156,8 @@ def check_yaml_events(text: str, where: str) -> None:
             continue
         if event.tag is not None and event.tag not in PLAIN_TAGS and event.tag != "!":
             raise InputError(
-                f"{where}: YAML tag {event.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed; values must be plain text, numbers, "
-                "true/false, null, lists or mappings."
+                f"{where}: YAML tag {event.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed; values must "
+                "be plain text, numbers, true/false, null, lists or mappings."
             )
         if isinstance(event, yaml.CollectionStartEvent):
             stack.append([event.anchor, 1, 0])
@@ -393,7 +393,7 @@ def describe_validation_error(exc: ValidationError, path: Path, blame: Blame = (
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
         field = ".".join(loc)
-        source = next((label for keys, label in reversed(blame) if tuple(loc[: len(keys)]) == keys), str(path))
+        source = next((label for keys, label in reversed(blame) if blamed(loc, keys)), str(path))
         if error["type"] == "extra_forbidden":
             known = list(schema_node(loc[:-1]).model_fields)
             lines.append(f"{source}: unknown field {field!r}. {allowed_fields('.'.join(loc[:-1]), loc[-1], known)}")
@@ -402,9 +402,18 @@ def describe_validation_error(exc: ValidationError, path: Path, blame: Blame = (
     return "\n".join(lines)
 
 
+def blamed(loc: list[str], keys: tuple[str, ...]) -> bool:
+    """Whether an override of the field at `keys` caused an error at `loc`: the error is in what it set, or
+    in a block holding it (a check across the block's fields)."""
+    n = min(len(loc), len(keys))
+    return n > 0 and tuple(loc[:n]) == keys[:n]
+
+
 def describe_value_error(source: str, field: str, error: dict, info: FieldInfo | None) -> str:
     """One value refused: where, which field, the value, why, and the whole range a number may take."""
     value = error["input"]
+    if error["type"] == "value_error" and isinstance(value, dict):
+        return f"{source}: field {field} is not allowed: {str(error['msg']).removeprefix('Value error, ')}."
     bounds = range_of(info, error["loc"][-1] if error["loc"] else None)
     meaning = f" ({info.description})" if info is not None and info.description else ""
     if isinstance(value, float) and not math.isfinite(value):

@@ -13,7 +13,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim.cli.common import QuietOption, SetOption, WorkersOption, available_cores, console, user_errors
+from sim.cli.common import (
+    ForceOption,
+    QuietOption,
+    SetOption,
+    WorkersOption,
+    available_cores,
+    console,
+    interruptible,
+    user_errors,
+)
 from sim.experiments import calibrate as fitting
 from sim.experiments.identifiability import NEAR_OPTIMAL_FACTOR, short_name
 from sim.experiments.validate import (
@@ -24,7 +33,8 @@ from sim.experiments.validate import (
     validate_population,
     write_validation,
 )
-from sim.output import output_folder
+from sim.output import claim_folder, clear_folder, default_output, held_kind, output_folder, output_path
+from sim.resources import check_scenarios_fit
 from sim.scenario import load_scenario
 
 SeedOption = Annotated[int, typer.Option(help="Seed from which every replicate's seed is derived.", min=0)]
@@ -61,9 +71,10 @@ def calibrate_command(
         str, typer.Argument(help="A population scenario file, or a shipped name (such as population).")
     ],
     out: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            help="Calibration folder (default: outputs/<scenario>-calibration). Run the same command again to resume."
+            help="Calibration folder (default: outputs/<scenario>-calibration). Run the same command again to resume. "
+            "A folder holding anything but a calibration is refused (or, with --force, replaced)."
         ),
     ] = None,
     budget: Annotated[
@@ -90,6 +101,7 @@ def calibrate_command(
     workers: WorkersOption = None,
     overrides: SetOption = None,
     quiet: QuietOption = False,
+    force: ForceOption = False,
 ) -> None:
     """Fit the free model parameters of a population scenario to the published adoption figures.
 
@@ -108,7 +120,10 @@ with --elasticities, elasticities.csv."""
         settings = fitting.Settings(
             scenario, tuple(overrides or ()), firms, replicates, seed, budget, finalists, elasticities
         )
-        folder = out if out is not None else Path("outputs") / f"{base.name}-calibration"
+        folder = output_path(out, default_output(base.name, "-calibration"))
+        claim_folder(folder, "calibrate", force)
+        if force and folder.is_dir() and held_kind(folder) != "calibrate":
+            clear_folder(folder)
         cores = workers or available_cores()
         if quiet:
             result = fitting.calibrate(settings, base, folder, workers=cores)
@@ -175,12 +190,19 @@ def validate_command(
     scenario: Annotated[
         str, typer.Argument(help="A population scenario file or shipped name (default: the fitted population).")
     ] = DEFAULT_SCENARIO,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default: outputs/<scenario>-validation).")] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            help="Output folder (default: outputs/<scenario>-validation). An existing folder is replaced only if "
+            "it holds an earlier validation's output (or with --force)."
+        ),
+    ] = None,
     replicates: Annotated[int, typer.Option(help="Replicates (at least 2, for the 95% intervals).", min=2)] = 10,
     seed: SeedOption = 0,
     workers: WorkersOption = None,
     overrides: SetOption = None,
     quiet: QuietOption = False,
+    force: ForceOption = False,
 ) -> None:
     """Run a population over replicates and compare its survey answers with the published figures.
 
@@ -193,9 +215,14 @@ CSV tables and figures/. Replicate seeds come from a stream the calibration neve
 0 whether or not every target is inside its band."""
     with user_errors():
         spec = population_scenario(load_scenario(scenario, overrides or []), scenario)
-        folder = out if out is not None else Path("outputs") / f"{spec.name}-validation"
-        with output_folder(folder) as staging:
-            validation = run_validation(spec, replicates, seed, workers or available_cores(), show=not quiet)
+        folder = output_path(out, default_output(spec.name, "-validation"))
+        cores = workers or available_cores()
+        check_scenarios_fit([spec], cores, force, source=scenario)
+        with (
+            interruptible(f"nothing was written to {folder}."),
+            output_folder(folder, "validate", force) as staging,
+        ):
+            validation = run_validation(spec, replicates, seed, cores, show=not quiet)
             tables = write_validation(validation, staging, " ".join(sys.argv))
     if not quiet:
         print_validation(validation, tables, folder)

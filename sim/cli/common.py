@@ -26,10 +26,28 @@ SetOption = Annotated[
     ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Write into --out even if it exists and holds something other than this command's earlier "
+        "output; what it holds is replaced.",
+    ),
+]
 WorkersOption = Annotated[
     int | None,
     typer.Option(help="Worker processes on this machine (default: one per CPU core); results do not change.", min=1),
 ]
+
+
+@contextmanager
+def interruptible(what: str) -> Iterator[None]:
+    """Ctrl-C: say what was (not) written and exit with code 130, without a traceback."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: {what}", err=True)
+        raise typer.Exit(130) from None
 
 
 @contextmanager

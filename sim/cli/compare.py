@@ -10,10 +10,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sim.cli.common import QuietOption, SetOption, console, user_errors
+from sim.cli.common import ForceOption, QuietOption, SetOption, console, interruptible, user_errors
 from sim.experiments.compare import Plan, Results, load_comparison, run_comparison, write_comparison
 from sim.experiments.compare_figures import save_comparison_figures
-from sim.output import output_folder
+from sim.output import default_output, output_folder, output_path
+from sim.resources import check_scenarios_fit
 from sim.report import comparison_summary, read_json, write_report
 
 
@@ -21,7 +22,13 @@ def compare_command(
     comparison: Annotated[
         Path, typer.Argument(help="A comparison file (YAML): a base scenario, arms of interventions, replicates.")
     ],
-    out: Annotated[Path | None, typer.Option(help="Output folder (default: outputs/<comparison name>).")] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            help="Output folder (default: outputs/<comparison name>). An existing folder is replaced only if it "
+            "holds an earlier comparison's output (or with --force)."
+        ),
+    ] = None,
     replicates: Annotated[
         int | None, typer.Option(help="Replicates per arm (default: the file's).", min=2, max=10_000)
     ] = None,
@@ -30,13 +37,15 @@ def compare_command(
     ] = 1,
     overrides: SetOption = None,
     quiet: QuietOption = False,
+    force: ForceOption = False,
 ) -> None:
     """Compare arms of interventions with a base scenario; write comparison.csv, comparison.json,
     replicates.csv, manifest.json and figures/. --set overrides fields of the base scenario."""
     with user_errors():
         plan = load_comparison(comparison, overrides or [], replicates)
-        folder = out if out is not None else Path("outputs") / plan.spec.name
-        with output_folder(folder) as staging:
+        folder = output_path(out, default_output(plan.spec.name))
+        check_scenarios_fit([plan.base, *plan.arms.values()], workers, force, source=str(comparison))
+        with interruptible(f"nothing was written to {folder}."), output_folder(folder, "compare", force) as staging:
             results = run_with_progress(plan, workers, show=not quiet)
             table = write_comparison(plan, results, staging)
             save_comparison_figures(plan, results, table, staging / "figures")

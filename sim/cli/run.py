@@ -10,8 +10,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim.cli.common import QuietOption, ScenarioArg, SetOption, console, user_errors
-from sim.output import output_folder, write_run
+from sim.cli.common import ForceOption, QuietOption, ScenarioArg, SetOption, console, interruptible, user_errors
+from sim.output import default_output, output_folder, output_path, write_run
+from sim.resources import check_run_fits
 from sim.plots import save_run_figures
 from sim.run import RunResult, run
 from sim.scenario import load_scenario
@@ -26,7 +27,13 @@ def run_command(
     weeks: Annotated[
         int | None, typer.Option(help="Weeks to simulate (default: the scenario's horizon).", min=1, max=1040)
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder (default: outputs/<scenario name>).")] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            help="Output folder (default: outputs/<scenario name>). An existing folder is replaced only if it "
+            "holds an earlier run's output (or with --force)."
+        ),
+    ] = None,
     overrides: SetOption = None,
     employees: Annotated[
         int | None,
@@ -37,15 +44,18 @@ def run_command(
         ),
     ] = None,
     quiet: QuietOption = False,
+    force: ForceOption = False,
 ) -> None:
     """Run one scenario and write manifest.json, summary.json, timeseries.csv, pilots.csv and figures/.
 
     The same scenario and seed give the same bytes in summary.json, timeseries.csv and pilots.csv."""
     with user_errors():
         horizon = [f"weeks={weeks}"] if weeks is not None else []
-        spec = load_scenario(scenario, [*(overrides or []), *horizon])
-        folder = out if out is not None else Path("outputs") / spec.name
-        with output_folder(folder) as staging:
+        sources = [f"--set {a!r}" for a in overrides or []] + [f"--weeks {weeks}"] * len(horizon)
+        spec = load_scenario(scenario, [*(overrides or []), *horizon], sources)
+        folder = output_path(out, default_output(spec.name))
+        check_run_fits(spec, employees, force, folder, source=scenario)
+        with interruptible(f"nothing was written to {folder}."), output_folder(folder, "run", force) as staging:
             result = run_with_progress(spec, seed, employees, show=not quiet)
             write_run(result, staging)
             save_run_figures(result, staging / "figures")

@@ -10,12 +10,22 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sim.cli.common import QuietOption, SetOption, WorkersOption, available_cores, console, user_errors
+from sim.cli.common import (
+    ForceOption,
+    QuietOption,
+    SetOption,
+    WorkersOption,
+    available_cores,
+    console,
+    user_errors,
+)
 from sim.errors import InputError
 from sim.experiments.design import Plan, load_experiment
 from sim.experiments.figures import save_sweep_figures
 from sim.experiments.sensitivity import analyse_sweep
-from sim.experiments.sweep import PARTS, RUNS_FILE, Sweep, SweepIncomplete, Tally, run_sweep
+from sim.experiments.sweep import PARTS, RUNS_FILE, Sweep, SweepIncomplete, Tally, holds_experiment, run_sweep
+from sim.output import claim_folder, clear_folder, default_output, output_path
+from sim.resources import check_scenarios_fit
 
 ExperimentArg = Annotated[
     Path,
@@ -25,9 +35,10 @@ ExperimentArg = Annotated[
     ),
 ]
 OutOption = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
-        help="The sweep folder (default: outputs/<experiment name>). Run the same command again to resume into it."
+        help="The sweep folder (default: outputs/<experiment name>). Run the same command again to resume into it. "
+        "A folder holding anything but this sweep is refused (or, with --force, replaced)."
     ),
 ]
 SchedulerOption = Annotated[
@@ -46,6 +57,7 @@ def sweep_command(
     scheduler: SchedulerOption = None,
     overrides: SetOption = None,
     quiet: QuietOption = False,
+    force: ForceOption = False,
 ) -> None:
     """Run every run of an experiment and write runs.parquet (a row per run: run, the factors, replicate,
     seed, the outcomes, error), figures/ and experiment.json into the sweep folder.
@@ -54,7 +66,7 @@ def sweep_command(
     missing. A run that fails is recorded with its error and seed. --set overrides a base scenario field.
     Example: adoptsim sweep scenarios/experiments/foundations.yaml --out outputs/foundations --workers 2"""
     with user_errors():
-        folder, tally = sweep_and_draw(experiment, out, workers, scheduler, overrides, quiet)
+        folder, tally = sweep_and_draw(experiment, out, workers, scheduler, overrides, quiet, force)
     if not quiet:
         print_sweep(tally, folder)
 
@@ -75,6 +87,7 @@ def sensitivity_command(
     scheduler: SchedulerOption = None,
     overrides: SetOption = None,
     quiet: QuietOption = False,
+    force: ForceOption = False,
 ) -> None:
     """Sensitivity indices with 95% confidence intervals from SALib: Sobol' (S1, ST; S2 with second_order)
     for a sobol design, Morris (mu, mu*, sigma) for a morris design.
@@ -82,12 +95,16 @@ def sensitivity_command(
     Writes sobol.csv (and sobol_second_order.csv) or morris.csv, and figures/sobol.png or figures/morris.png,
     into the sweep folder. Given an experiment file, it first runs (or resumes) the sweep into --out."""
     with user_errors():
-        if source.is_dir() and (out or workers or scheduler or overrides):
+        if source.is_dir() and (out is not None or workers or scheduler or overrides or force):
             raise InputError(
-                f"{source}: is a sweep folder; --out, --workers, --scheduler and --set apply only when "
+                f"{source}: is a sweep folder; --out, --workers, --scheduler, --set and --force apply only when "
                 "sensitivity starts from an experiment file."
             )
-        folder = source if source.is_dir() else sweep_and_draw(source, out, workers, scheduler, overrides, quiet)[0]
+        folder = (
+            source
+            if source.is_dir()
+            else sweep_and_draw(source, out, workers, scheduler, overrides, quiet, force)[0]
+        )
         result, written = analyse_sweep(folder, outcome)
     if not quiet:
         console.print(f"{result.method} indices of {result.table['outcome'].nunique()} outcomes written:")
@@ -97,15 +114,21 @@ def sensitivity_command(
 
 def sweep_and_draw(
     experiment: Path,
-    out: Path | None,
+    out: str | None,
     workers: int | None,
     scheduler: str | None,
     overrides: list[str] | None,
     quiet: bool,
+    force: bool = False,
 ) -> tuple[Path, Tally]:
-    """Run (or resume) the sweep of an experiment file and draw it; return its folder and how it went."""
+    """Run (or resume) the sweep of an experiment file and draw it; return its folder and how it went. With
+    `force`, a folder that holds anything but this sweep is replaced."""
     plan = load_experiment(experiment, overrides or [])
-    folder = out if out is not None else Path("outputs") / plan.spec.name
+    folder = output_path(out, default_output(plan.spec.name))
+    claim_folder(folder, "sweep", force)
+    if force and folder.is_dir() and not holds_experiment(folder, plan):
+        clear_folder(folder)
+    check_scenarios_fit([plan.base], workers or available_cores(), force, source=str(experiment))
     sweep = sweep_with_progress(plan, folder, workers, scheduler, show=not quiet)
     save_sweep_figures(sweep.runs, plan, folder / "figures")
     return folder, sweep.tally

@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+from pydantic import ValidationError
 
 from sim.errors import InputError
 from sim.experiments.design import Experiment, Plan, RunSpec, build_plan, scenario_with, series_points
@@ -332,21 +333,42 @@ def check_same_experiment(out: Path, plan: Plan) -> None:
         )
 
 
+def holds_experiment(out: Path, plan: Plan) -> bool:
+    """Whether a folder is the sweep folder of this very experiment (to resume into)."""
+    try:
+        return read_record(out).get("sha256") == plan.digest
+    except InputError:
+        return False
+
+
 def read_record(folder: Path) -> dict:
     """A sweep folder's experiment.json."""
     path = folder / EXPERIMENT_FILE
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        record = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{folder}: no {EXPERIMENT_FILE}; give a folder written by adoptsim sweep.") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise InputError(f"{path}: cannot read it ({exc}). Run the sweep again into a new folder.") from None
+    if not isinstance(record, dict) or not all(key in record for key in ("sha256", "experiment", "base_scenario")):
+        raise InputError(
+            f"{path}: is not a sweep's {EXPERIMENT_FILE} (a mapping with sha256, experiment, base_scenario, ...). "
+            "It was changed by hand or by another program; run the sweep again into a new folder."
+        )
+    return record
 
 
 def plan_from_record(folder: Path) -> Plan:
     """Rebuild a sweep's plan from its experiment.json, checking that the design comes out the same."""
     record = read_record(folder)
-    plan = build_plan(Experiment.model_validate(record["experiment"]), Scenario.model_validate(record["base_scenario"]))
+    try:
+        spec, base = Experiment.model_validate(record["experiment"]), Scenario.model_validate(record["base_scenario"])
+    except (ValidationError, RecursionError) as exc:
+        raise InputError(
+            f"{folder / EXPERIMENT_FILE}: its experiment or base scenario is not valid ({str(exc).splitlines()[0]}). "
+            "It was changed by hand; run the sweep again into a new folder."
+        ) from None
+    plan = build_plan(spec, base)
     if plan.digest != record["sha256"]:
         raise InputError(
             f"{folder / EXPERIMENT_FILE}: its design cannot be drawn again the same way (a different adoptsim or "
