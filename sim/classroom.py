@@ -90,9 +90,24 @@ MERGED_PROPOSALS = (
 )
 
 
+SOLARA_PRIVACY = {
+    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
+    "SOLARA_TELEMETRY_MIXPANEL_TOKEN": "",
+    "SOLARA_TELEMETRY_SERVER_USER_ID": "none",
+}
+"""Solara's usage telemetry off, whatever the user's environment or a `.env` file says (environment variables
+take precedence over `.env`). Enabled, a Solara server looks up its public address at api.ipify.org and posts to
+api.mixpanel.com at start, daily and at stop. The empty token and the fixed user id are belt and braces: no
+project to file an event under, and no tracking id written to ~/.solara/server_user_id.txt. (Solara's check for a
+newer version on PyPI is turned off by `--no-check-version` on its command line.)"""
+
+
 def app_environment(path: Path, overrides: list[str]) -> dict[str, str]:
-    """The environment for the app's server: the scenario file and the --set overrides to start from."""
-    return {**os.environ, SCENARIO_VARIABLE: str(path), OVERRIDES_VARIABLE: json.dumps(overrides)}
+    """The environment for the app's server: the scenario file and the --set overrides to start from, and
+    Solara's telemetry off. Solara reads its variables in upper or lower case, so the user's own settings of these
+    are left out whatever their case."""
+    inherited = {key: value for key, value in os.environ.items() if key.upper() not in SOLARA_PRIVACY}
+    return {**inherited, **SOLARA_PRIVACY, SCENARIO_VARIABLE: str(path), OVERRIDES_VARIABLE: json.dumps(overrides)}
 
 
 def scenario_from_environment(environment: Mapping[str, str]) -> Scenario:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import webbrowser
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -41,23 +45,30 @@ def app_command(
         require_single_firm(spec, scenario)
         require_free_port(port)
         path = resolve_scenario_path(scenario).resolve()
-    server = subprocess.Popen(solara_command(port), env=app_environment(path, overrides or []))
-    try:
-        announce(server, port, spec.name, open_browser=not no_browser)
-        server.wait()
-    except KeyboardInterrupt:
-        server.terminate()
-        server.wait()
+    with stop_signals() as stop:
+        server = subprocess.Popen(
+            solara_command(port), env=app_environment(path, overrides or []), start_new_session=True
+        )
+        try:
+            stop.forward_to(server)
+            announce(server, port, spec.name, open_browser=not no_browser, stop=stop)
+            wait_for_exit(server, stop)
+        finally:
+            end_group(server)
+    if stop.received is not None:
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+            console.print("Stopped the classroom app.")
         return
     if server.returncode:
         raise typer.Exit(1)
 
 
-def announce(server: subprocess.Popen, port: int, name: str, open_browser: bool) -> None:
+def announce(server: subprocess.Popen, port: int, name: str, open_browser: bool, stop: StopSignals) -> None:
     """Once the server listens, say where, and open the browser there if asked."""
     url = f"http://{HOST}:{port}/"
     if not wait_for_port(port, server):
-        console.print(f"The app server did not start listening on {url}; see its messages above.")
+        if stop.received is None:
+            console.print(f"The app server did not start listening on {url}; see its messages above.")
         return
     console.print(f"The classroom app for {name} is at {url} (Ctrl+C stops it).")
     if open_browser:
@@ -66,7 +77,8 @@ def announce(server: subprocess.Popen, port: int, name: str, open_browser: bool)
 
 def solara_command(port: int) -> list[str]:
     """Solara serving the app on 127.0.0.1 without asking the package index for updates or opening a browser
-    itself (production mode: no file watching)."""
+    itself (production mode: no file watching). Its telemetry is turned off in its environment
+    (`sim.classroom.app_environment`)."""
     return [
         sys.executable,
         "-m",
@@ -81,6 +93,91 @@ def solara_command(port: int) -> list[str]:
         "--no-check-version",
         "--production",
     ]
+
+
+class StopSignals:
+    """SIGTERM, SIGINT (Ctrl+C) and SIGHUP (the terminal closed) to `adoptsim app`, passed on to the server.
+
+    The server runs in a session of its own, so that a signal meant for `adoptsim app` alone does not reach it
+    half-way; adoptsim passes each one on to the server's whole process group (SIGHUP as SIGTERM) and waits for
+    it to stop. A signal that arrives while the server is being started is passed on once it has started."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.at = 0.0
+        self.server: subprocess.Popen | None = None
+
+    def handle(self, signum: int, frame: object) -> None:
+        """Note the signal and pass it on to the server's group, if the server has started."""
+        self.received, self.at = signum, time.monotonic()
+        if self.server is not None:
+            signal_group(self.server, forwarded(signum))
+
+    def forward_to(self, server: subprocess.Popen) -> None:
+        """From now on pass signals on to this server; and the one that came while it was starting."""
+        self.server = server
+        if self.received is not None:
+            signal_group(server, forwarded(self.received))
+
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name))
+STOP_GRACE = 10
+"""Seconds the server has to stop after a signal before what is left of its process group is killed."""
+
+
+def forwarded(signum: int) -> int:
+    """The signal passed on to the server: the same, but SIGTERM for SIGHUP (Solara stops cleanly on SIGTERM)."""
+    return signal.SIGTERM if signum == getattr(signal, "SIGHUP", None) else signum
+
+
+@contextlib.contextmanager
+def stop_signals() -> Iterator[StopSignals]:
+    """Catch the stop signals for as long as the server runs; the previous handlers afterwards."""
+    stop = StopSignals()
+    previous = {signum: signal.signal(signum, stop.handle) for signum in STOP_SIGNALS}
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def signal_group(server: subprocess.Popen, signum: int) -> None:
+    """Send a signal to the server's process group (the server alone where there are no process groups)."""
+    with contextlib.suppress(ProcessLookupError):
+        if hasattr(os, "killpg"):
+            os.killpg(server.pid, signum)
+        else:
+            server.send_signal(signum)
+
+
+def exited(server: subprocess.Popen) -> bool:
+    """Whether the server has exited, without reaping it where the system allows: until it is reaped, its
+    process id, which names its process group, cannot be taken by another process."""
+    if hasattr(os, "waitid"):
+        return os.waitid(os.P_PID, server.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    return server.poll() is not None
+
+
+def wait_for_exit(server: subprocess.Popen, stop: StopSignals) -> None:
+    """Wait until the server exits; once a stop signal came, for at most STOP_GRACE seconds more."""
+    while not exited(server):
+        if stop.received is not None and time.monotonic() - stop.at > STOP_GRACE:
+            signal_group(server, signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
+        time.sleep(0.1)
+
+
+def end_group(server: subprocess.Popen) -> None:
+    """Leave nothing of the server running: stop it if it still runs (on an error in adoptsim), kill whatever
+    it left in its process group, and reap it."""
+    if not exited(server):
+        signal_group(server, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE
+        while not exited(server) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    if hasattr(signal, "SIGKILL"):
+        signal_group(server, signal.SIGKILL)
+    server.wait()
 
 
 def require_single_firm(spec: Scenario, scenario: str) -> None:
@@ -102,7 +199,7 @@ def require_free_port(port: int) -> None:
 def wait_for_port(port: int, server: subprocess.Popen) -> bool:
     """Wait until the server accepts connections; False if it exited or did not start in time."""
     deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline and server.poll() is None:
+    while time.monotonic() < deadline and not exited(server):
         with socket.socket() as probe:
             if probe.connect_ex((HOST, port)) == 0:
                 return True
