@@ -412,6 +412,9 @@ def blamed(loc: list[str], keys: tuple[str, ...]) -> bool:
 def describe_value_error(source: str, field: str, error: dict, info: FieldInfo | None) -> str:
     """One value refused: where, which field, the value, why, and the whole range a number may take."""
     value = error["input"]
+    if error["type"] == "missing":
+        meaning = f" ({info.description})" if info is not None and info.description else ""
+        return f"{source}: field {field} is missing; it is required{meaning}."
     if error["type"] == "value_error" and isinstance(value, dict):
         return f"{source}: field {field} is not allowed: {str(error['msg']).removeprefix('Value error, ')}."
     bounds = range_of(info, error["loc"][-1] if error["loc"] else None)
