@@ -13,7 +13,8 @@ Stopping: SIGTERM, SIGINT (Ctrl+C) and SIGHUP (the terminal closed) to the `adop
 Solara server and everything in its process group, and nothing listens on the port any more.
 
 Linux only (strace, /proc). strace is needed for the privacy tests: they skip without it, except in CI (`CI`
-set), where .ci/run installs it and a missing or unusable strace fails them.
+set, or ADOPTSIM_REQUIRE_BROWSER=1 as .ci/run sets), where .ci/run installs it and a missing or unusable strace
+fails them.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import pytest
 
 from sim.classroom import SOLARA_PRIVACY, app_environment
 from sim.cli.classroom import solara_command
-from tests.test_report import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.test_report import BROWSER_REQUIRED, CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = "lessons/fragmentation"
@@ -47,7 +48,8 @@ START_TIMEOUT = 120
 STOP_TIMEOUT = 20
 """Seconds `adoptsim app` may take to stop once signalled (about 1 s is usual)."""
 LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1", "localhost"}
-STRACE_REQUIRED = os.environ.get("CI", "").lower() not in ("", "0", "false")
+STRACE_REQUIRED = BROWSER_REQUIRED or os.environ.get("CI", "").lower() not in ("", "0", "false")
+"""In CI (`CI` set, or .ci/run's ADOPTSIM_REQUIRE_BROWSER=1), which installs strace, the privacy tests must run."""
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
 
@@ -362,8 +364,12 @@ class Traced:
         assert f"htons({self.port})" in trace
         assert re.search(rf"^{self.server}\s", trace, re.MULTILINE), "strace did not follow the server"
         assert started >= {self.app, self.server}, "the audit hook did not run in both"
-        assert outside_connections(trace, self.port) == []
-        assert outside_calls(records, self.port) == []
+        connections, calls = outside_connections(trace, self.port), outside_calls(records, self.port)
+        assert not connections and not calls, "\n".join(
+            [f"the app went beyond 127.0.0.1:{self.port} (log: {self.trace_file}, {self.audit_file})"]
+            + [f"strace: {line}" for line in connections]
+            + [f"audit hook: {json.dumps(record)}" for record in calls]
+        )
         assert "Stopped the classroom app." in self.log.read_text()
 
 
@@ -475,12 +481,13 @@ def test_a_stop_signal_stops_the_server_and_its_whole_process_group(
             app.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             pytest.fail(f"adoptsim app did not stop within {STOP_TIMEOUT} s of {signum.name}:\n{log.read_text()}")
+        # adoptsim waits for the server and clears its group before it exits: nothing is left at all.
+        assert not alive(server), f"the server was left running after {signum.name}"
+        assert group_members(server) == [], f"left running in the server's group after {signum.name}"
+        assert not listening(port)
+        assert not accepts(port)
         messages = log.read_text()
         assert app.returncode == 0, messages
         assert "Stopped the classroom app." in messages
         assert "did not start listening" not in messages
         assert "Traceback" not in messages
-        # adoptsim waits for the server and clears its group before it exits: nothing is left at all.
-        assert group_members(server) == []
-        assert not listening(port)
-        assert not accepts(port)
