@@ -154,8 +154,11 @@ def signal_group(server: subprocess.Popen, signum: int) -> None:
 def exited(server: subprocess.Popen) -> bool:
     """Whether the server has exited, without reaping it where the system allows: until it is reaped, its
     process id, which names its process group, cannot be taken by another process."""
-    if hasattr(os, "waitid"):
-        return os.waitid(os.P_PID, server.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    if hasattr(os, "waitid") and server.returncode is None:
+        try:
+            return os.waitid(os.P_PID, server.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        except ChildProcessError:  # reaped already
+            pass
     return server.poll() is not None
 
 
