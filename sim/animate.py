@@ -25,15 +25,19 @@ from sim.schema import Scenario
 DPI = 80
 
 
-def write_animation(scenario: Scenario, seed: int, out: Path, fps: int = 8) -> int:
+def write_animation(scenario: Scenario, seed: int, out: str | Path, fps: int = 8, force: bool = False) -> int:
     """Run the scenario for its horizon and write a frame of week 0 and one per week to `out` as a GIF that
-    loops; returns the number of frames."""
-    require_gif_path(out)
+    loops; returns the number of frames. An existing file at `out` is replaced only with `force`; the path is
+    checked before anything runs."""
+    out = require_gif_path(out, force)
     model = AdoptionModel(scenario, rng=seed)
     live = slide_figure(model, DPI)
     first = live.frame(model)
-    with staged_file(out) as staging:
-        first.save(staging, save_all=True, append_images=later_frames(model, live), duration=1000 / fps, loop=0)
+    with staged_file(out, force) as staging:
+        try:
+            first.save(staging, save_all=True, append_images=later_frames(model, live), duration=1000 / fps, loop=0)
+        except OSError as exc:
+            raise InputError(f"--out {out}: cannot write the GIF there ({exc.strerror or exc}).") from None
     return scenario.weeks + 1
 
 
@@ -44,22 +48,49 @@ def later_frames(model: AdoptionModel, live: LiveFigure) -> Iterator[Image.Image
         yield live.frame(model)
 
 
-def require_gif_path(out: Path) -> None:
-    """The output must be a .gif file in a folder that exists or can be made."""
-    if out.suffix.lower() != ".gif":
-        raise InputError(f"--out {out}: the animation is a GIF; give a file name ending in .gif.")
-    if out.is_dir():
-        raise InputError(f"--out {out}: is a folder; give a file name ending in .gif.")
+def require_gif_path(out: str | Path, force: bool = False) -> Path:
+    """The output must be a .gif file name, in a folder that exists or can be made, and not a file that exists
+    already unless `force` (then it is replaced; never a folder or a device, fifo or socket). Returns it as a
+    path."""
+    if not str(out).strip():
+        raise InputError(
+            '--out "": the GIF file name is empty. Give a file name ending in .gif, such as slides/run.gif.'
+        )
+    if "\0" in str(out):
+        raise InputError(f"--out {str(out)!r}: a file name cannot hold a NUL character.")
+    out = Path(out)
     try:
+        if out.is_dir():
+            raise InputError(f"--out {out}: is a folder; give a file name ending in .gif, such as {out / 'run.gif'}.")
+        if out.suffix.lower() != ".gif":
+            raise InputError(f"--out {out}: the animation is a GIF; give a file name ending in .gif.")
+        if out.is_symlink() or out.exists():
+            require_replaceable(out, force)
+        if out.parent.exists() and not out.parent.is_dir():
+            raise InputError(f"--out {out}: {out.parent} is not a folder. Give a file name in a folder.")
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"--out {out}: cannot create its folder ({exc.strerror}).") from None
+        raise InputError(f"--out {out}: cannot use this path ({exc.strerror or exc}).") from None
+    return out
+
+
+def require_replaceable(out: Path, force: bool) -> None:
+    """A file already at `out`: refused unless `force`, and refused even then unless it is a file (or a link)."""
+    if not force:
+        raise InputError(
+            f"--out {out}: exists already, and adoptsim animate does not overwrite files. Give another file name, "
+            "or add --force to replace it."
+        )
+    if not (out.is_symlink() or out.is_file()):
+        raise InputError(f"--out {out}: exists and is not a regular file; it is not replaced, even with --force.")
 
 
 @contextmanager
-def staged_file(out: Path) -> Iterator[Path]:
-    """A temporary path beside `out` (with its suffix, which tells Pillow the format) that replaces `out` when
-    the block succeeds and is removed when it fails, so an interrupted run never leaves half a GIF."""
+def staged_file(out: Path, force: bool = False) -> Iterator[Path]:
+    """A temporary path beside `out` (with its suffix, which tells Pillow the format) that takes the place of
+    `out` when the block succeeds and is removed when it fails, so an interrupted run never leaves half a GIF.
+    With `force` it replaces whatever file is at `out`; without, it is linked in only if `out` still does not
+    exist (a file that appeared there meanwhile is left alone)."""
     try:
         handle, name = tempfile.mkstemp(prefix=f".{out.stem}.partial-", suffix=out.suffix, dir=out.parent)
     except OSError as exc:
@@ -68,8 +99,28 @@ def staged_file(out: Path) -> Iterator[Path]:
     staging = Path(name)
     try:
         yield staging
-    except BaseException:
+        try:
+            staging.chmod(0o666 & ~current_umask())
+            if force:
+                os.replace(staging, out)
+            else:
+                put_in_place(staging, out)
+        except OSError as exc:
+            raise InputError(f"--out {out}: cannot put the GIF there ({exc.strerror or exc}).") from None
+    finally:
         staging.unlink(missing_ok=True)
-        raise
-    staging.chmod(0o666 & ~current_umask())
+
+
+def put_in_place(staging: Path, out: Path) -> None:
+    """Give the finished file the name `out` unless something has it by now: a hard link fails, atomically,
+    if the name is taken (where the file system has no hard links, the check and the rename are separate)."""
+    try:
+        os.link(staging, out)
+        return
+    except FileExistsError:
+        require_replaceable(out, force=False)
+    except OSError:
+        pass
+    if out.is_symlink() or out.exists():
+        require_replaceable(out, force=False)
     os.replace(staging, out)

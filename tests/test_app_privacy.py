@@ -10,7 +10,8 @@ fetched over HTTP, once with it loaded and stepped in Chromium, so that every as
 the installed front-end (Solara fetches a missing one from a CDN).
 
 Stopping: SIGTERM, SIGINT (Ctrl+C) and SIGHUP (the terminal closed) to the `adoptsim app` process stop the
-Solara server and everything in its process group, and nothing listens on the port any more.
+Solara server and everything in its process group, and nothing listens on the port any more. SIGKILL, which
+cannot be passed on, stops them too: the server asked Linux for SIGTERM when its parent dies.
 
 Linux only (strace, /proc). strace is needed for the privacy tests: they skip without it, except in CI (`CI`
 set, or ADOPTSIM_REQUIRE_BROWSER=1 as .ci/run sets), where .ci/run installs it and a missing or unusable strace
@@ -491,3 +492,44 @@ def test_a_stop_signal_stops_the_server_and_its_whole_process_group(
         assert "Stopped the classroom app." in messages
         assert "did not start listening" not in messages
         assert "Traceback" not in messages
+
+
+KILLED_TIMEOUT = 10
+"""Seconds the server may take to stop once `adoptsim app` is killed (about 1 s is usual)."""
+
+
+@pytest.mark.parametrize("when", ["listening", "starting"])
+def test_killing_adoptsim_app_stops_the_server_too(tmp_path: Path, when: str) -> None:
+    """SIGKILL cannot be caught, so adoptsim cannot pass it on: the server asked Linux for SIGTERM when its
+    parent dies (PR_SET_PDEATHSIG), and its whole process group goes, leaving the port free."""
+    port, log = free_port(), tmp_path / "app.log"
+    with started(app_command(port), log) as started_app:
+        app = started_app.process
+        server = started_app.child(app.pid, "the app server", "solara")
+        wait_until(lambda: os.getpgid(server) == server, 10, "the server did not get a process group of its own", log)
+        if when == "listening":
+            wait_until(lambda: accepts(port), START_TIMEOUT, f"the app did not listen on port {port}", log)
+        os.kill(app.pid, signal.SIGKILL)
+        app.wait(timeout=STOP_TIMEOUT)
+        wait_until(
+            lambda: group_members(server) == [] and not listening(port),
+            KILLED_TIMEOUT,
+            "the server's process group outlived the killed adoptsim app",
+            log,
+        )
+        assert not alive(server)
+        assert not accepts(port)
+        assert "Traceback" not in log.read_text()
+
+
+def test_a_server_whose_parent_died_before_it_could_ask_exits_at_once(monkeypatch) -> None:
+    """If adoptsim app died between fork and prctl, the server would never get the signal: it sees that its
+    parent is not the one that started it and exits instead of running on."""
+    from sim.cli import classroom
+
+    quick = [sys.executable, "-c", "pass"]
+    assert subprocess.run(quick, preexec_fn=classroom.die_with_parent(), check=False).returncode == 0
+    monkeypatch.setattr(os, "getpid", lambda: 1)  # as if started by a parent that has gone since
+    orphaned = classroom.die_with_parent()
+    monkeypatch.undo()
+    assert subprocess.run(quick, preexec_fn=orphaned, check=False).returncode == 1

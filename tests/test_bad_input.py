@@ -492,6 +492,128 @@ def test_ctrl_c_prints_a_line_and_exits_130(cli, tmp_path, monkeypatch, command)
     assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".o.")]
 
 
+# --- animate: the user's files ------------------------------------------------------------------------------
+
+ANIMATE = ["animate", "baseline", "--set", "firm.employees=30", "--weeks", "1"]
+"""A two-frame GIF of a 30-person firm: well under a second."""
+
+
+def test_animate_never_overwrites_a_file_of_the_users(cli, tmp_path):
+    mine = user_folder(tmp_path)
+    slides = write(mine / "slides.gif", b"GIF89a my own slides")
+    before = listing(mine)
+    message = assert_refused(cli(*ANIMATE, "--out", slides), f"--out {slides}", "exists", "--force")
+    assert "replace" in message
+    assert listing(mine) == before
+
+
+def test_animate_with_force_replaces_the_file_and_leaves_nothing_else(cli, tmp_path):
+    mine = user_folder(tmp_path)
+    slides = write(mine / "slides.gif", b"GIF89a my own slides")
+    result = cli(*ANIMATE, "--out", slides, "--force")
+    assert result.exit_code == 0, result.stderr
+    assert slides.read_bytes().startswith(b"GIF8") and slides.stat().st_size > 1000
+    assert sorted(p.name for p in mine.iterdir()) == ["keep.txt", "slides.gif"]
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]], ids=["", "force"])
+def test_animate_refuses_an_empty_out_and_a_folder(cli, tmp_path, monkeypatch, force):
+    mine = user_folder(tmp_path)
+    monkeypatch.chdir(mine)
+    before = listing(tmp_path)
+    assert_refused(cli(*ANIMATE, "--out", "", *force), '--out ""', "empty", ".gif")
+    assert_refused(cli(*ANIMATE, "--out", mine, *force), f"--out {mine}", "is a folder", ".gif")
+    assert_refused(cli(*ANIMATE, "--out", mine / "keep.txt" / "x.gif", *force), "keep.txt", "not a folder")
+    assert_refused(cli(*ANIMATE, "--out", "my\0slides.gif", *force), "NUL")
+    assert_refused(cli(*ANIMATE, "--out", mine / "keep.txt", *force), "keep.txt", "ending in .gif")
+    assert listing(tmp_path) == before
+    assert sorted(p.name for p in mine.iterdir()) == ["keep.txt"]
+
+
+def test_animate_refuses_what_is_not_a_file_even_with_force(cli, tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.gif"
+    os.mkfifo(fifo)
+    assert_refused(cli(*ANIMATE, "--out", fifo, "--force"), f"--out {fifo}", "not a regular file")
+    assert fifo.is_fifo() and [p.name for p in tmp_path.iterdir()] == ["pipe.gif"]
+
+
+def test_a_file_that_appears_while_animating_is_not_overwritten(tmp_path):
+    from sim.animate import staged_file
+
+    out = tmp_path / "slides.gif"
+    with pytest.raises(InputError, match="exists already"):
+        with staged_file(out) as staging:
+            staging.write_bytes(b"GIF89a the animation")
+            out.write_bytes(b"written meanwhile")
+    assert out.read_bytes() == b"written meanwhile"
+    assert [p.name for p in tmp_path.iterdir()] == ["slides.gif"]
+
+
+def test_ctrl_c_while_animating_leaves_the_earlier_file(cli, tmp_path, monkeypatch):
+    import sim.animate
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+        yield
+
+    slides = write(tmp_path / "slides.gif", b"GIF89a my own slides")
+    monkeypatch.setattr(sim.animate, "later_frames", interrupted)
+    result = cli(*ANIMATE, "--out", slides, "--force")
+    assert result.exit_code == 130 and "interrupted" in result.stderr and str(slides) in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert slides.read_bytes() == b"GIF89a my own slides"
+    assert [p.name for p in tmp_path.iterdir()] == ["slides.gif"]
+
+
+# --- calibrate: memory --------------------------------------------------------------------------------------
+
+
+def huge_population(folder: Path) -> Path:
+    """A population whose every firm has 200,000 employees."""
+    bands = {b: {"share": 0, "employees": [20, 200]} for b in ("under-100m", "100m-1b", "1b-5b")}
+    bands["over-5b"] = {"share": 1, "employees": [200_000, 200_000]}
+    document = {"name": "huge", "population": {"firms": 5000, "bands": bands}}
+    return write(folder / "huge.yaml", yaml.safe_dump(document))
+
+
+@pytest.fixture
+def calibration_stub(monkeypatch):
+    """1.5 GB of memory available, and a calibration that stops with a message as soon as it is reached."""
+    import sim.experiments.calibrate
+
+    def reached(*args, **kwargs):
+        raise InputError("the calibration started")
+
+    monkeypatch.setattr(resources, "available_memory", lambda: 1_500_000_000)
+    monkeypatch.setattr(sim.experiments.calibrate, "calibrate", reached)
+
+
+def test_calibrate_estimates_memory_for_the_firms_it_runs_on_its_workers(cli, tmp_path, calibration_stub):
+    huge = huge_population(tmp_path)
+    mine = user_folder(tmp_path)
+    before = listing(tmp_path)
+    args = ["calibrate", huge, "--budget", "1", "-q", "--out", mine]
+    # 40 firms of 200,000, not the file's 5,000: the estimate is of the population as calibrated.
+    message = assert_refused(
+        cli(*args, "--firms", "40", "--workers", "2"), str(huge), "--firms 40", "8,000,000 employees", "2 processes"
+    )
+    assert "GB" in message and "--force" in message
+    assert listing(tmp_path) == before
+    # Two firms fit in one process (about 0.6 GB), not in four at once: every worker holds a run.
+    assert_refused(cli(*args, "--firms", "2", "--workers", "4", "--replicates", "1"), "4 processes", "GB")
+    assert listing(tmp_path) == before
+
+
+def test_calibrate_runs_what_fits(cli, tmp_path, calibration_stub):
+    huge = huge_population(tmp_path)
+    args = ["calibrate", huge, "--budget", "1", "-q", "--out", tmp_path / "o", "--replicates", "1"]
+    assert_refused(cli(*args, "--firms", "2", "--workers", "1"), "the calibration started")
+    assert_refused(cli(*args, "--firms", "2", "--workers", "2"), "the calibration started")
+    assert_refused(cli(*args, "--firms", "40", "--workers", "1", "--force"), "the calibration started")
+
+
 # --- Fuzzing the loaders ------------------------------------------------------------------------------------
 
 WORDS = [

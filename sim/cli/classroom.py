@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -10,7 +11,7 @@ import subprocess
 import sys
 import time
 import webbrowser
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,7 @@ import typer
 
 from sim.animate import write_animation
 from sim.classroom import app_environment
-from sim.cli.common import ScenarioArg, SetOption, console, user_errors
+from sim.cli.common import ForceFileOption, ScenarioArg, SetOption, console, interruptible, user_errors
 from sim.errors import InputError
 from sim.scenario import load_scenario, resolve_scenario_path
 from sim.schema import Scenario
@@ -47,7 +48,10 @@ def app_command(
         path = resolve_scenario_path(scenario).resolve()
     with stop_signals() as stop:
         server = subprocess.Popen(
-            solara_command(port), env=app_environment(path, overrides or []), start_new_session=True
+            solara_command(port),
+            env=app_environment(path, overrides or []),
+            start_new_session=True,
+            preexec_fn=die_with_parent(),
         )
         try:
             stop.forward_to(server)
@@ -142,6 +146,37 @@ def stop_signals() -> Iterator[StopSignals]:
             signal.signal(signum, handler)
 
 
+PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal the calling process gets when its parent dies (Linux's <sys/prctl.h>)."""
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """On Linux, what the server runs between fork and exec so that it gets SIGTERM if `adoptsim app` dies
+    without passing a signal on (kill -9, a crash, the out-of-memory killer): prctl(PR_SET_PDEATHSIG,
+    SIGTERM), which survives exec. None elsewhere, or where libc's prctl cannot be found.
+
+    The signal comes when the *thread* that forked the server ends, not the process: the server must be
+    started from the thread that lives as long as adoptsim app (its main thread, as app_command does). If
+    adoptsim app died before the server had asked, the server's parent is already another process, and it
+    exits at once instead."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    parent, sigterm = os.getpid(), int(signal.SIGTERM)
+
+    def ask() -> None:  # runs in the child, after fork and setsid, before exec
+        prctl(PR_SET_PDEATHSIG, sigterm, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return ask
+
+
 def signal_group(server: subprocess.Popen, signum: int) -> None:
     """Send a signal to the server's process group (the server alone where there are no process groups)."""
     with contextlib.suppress(ProcessLookupError):
@@ -212,7 +247,13 @@ def wait_for_port(port: int, server: subprocess.Popen) -> bool:
 
 def animate_command(
     scenario: ScenarioArg,
-    out: Annotated[Path, typer.Option(help="The GIF file to write, e.g. outputs/baseline.gif.")],
+    out: Annotated[
+        str,
+        typer.Option(
+            help="The GIF file to write, e.g. outputs/baseline.gif. An existing file is not overwritten unless "
+            "--force is given."
+        ),
+    ],
     seed: Annotated[
         int, typer.Option(help="Random seed: the same scenario and seed give the same animation.", min=0)
     ] = 0,
@@ -222,12 +263,16 @@ def animate_command(
     ] = None,
     fps: Annotated[int, typer.Option(help="Frames (weeks) per second.", min=1, max=50)] = 8,
     overrides: SetOption = None,
+    force: ForceFileOption = False,
 ) -> None:
     """Write an animated GIF of one run for slides: the organisation changing week by week, with usage,
-    engagement and anxiety."""
-    with user_errors():
+    engagement and anxiety.
+
+    The GIF is written under a temporary name beside --out and renamed when complete; a file already at \
+--out is left alone (exit code 2) unless --force is given."""
+    with user_errors(), interruptible(f"nothing was written to {out}."):
         horizon = [f"weeks={weeks}"] if weeks is not None else []
         spec = load_scenario(scenario, [*(overrides or []), *horizon])
         require_single_firm(spec, scenario)
-        frames = write_animation(spec, seed, out, fps)
+        frames = write_animation(spec, seed, out, fps, force)
     console.print(f"Wrote {out} ({frames} frames, {spec.weeks} weeks of {spec.name}).")

@@ -34,6 +34,10 @@ ForceOption = Annotated[
         "output; what it holds is replaced.",
     ),
 ]
+ForceFileOption = Annotated[
+    bool,
+    typer.Option("--force", help="Replace the file at --out if one is there already (it is otherwise left alone)."),
+]
 WorkersOption = Annotated[
     int | None,
     typer.Option(help="Worker processes on this machine (default: one per CPU core); results do not change.", min=1),
