@@ -41,6 +41,12 @@ FIGURE_CAPTIONS = {
     "over_time": "Week by week: the option (colour) against the base case (grey), the median across replicates "
     "with a band from the 10th to the 90th percentile; vertical lines mark when interventions start (solid) "
     "and end (dashed).",
+    "trajectory": "PRIM's peeling trajectory: each box's coverage against its density (colour: how many factors it "
+    "restricts); the box reported is circled, the dotted line is the share across all runs.",
+    "box": "The box reported: each factor's range in the sweep (grey) and the part the box keeps (blue), with the "
+    "quasi-p-values of its limits.",
+    "cart": "CART's classification tree on the same runs: each leaf is a box too (value: runs not of interest, of "
+    "interest).",
 }
 
 
@@ -524,9 +530,68 @@ def sweep_page(folder: Path) -> str:
         "The table summarises every numeric column (the factors varied and the outcomes) across the runs that "
         "finished: mean, standard deviation, and the 10th, 50th and 90th percentiles.",
     ]
-    sections = [section("Outcomes across runs", table(outcome_table(finished)))]
+    found, discovered = discoveries(folder)
+    sentences += found
+    sections = [section("Outcomes across runs", table(outcome_table(finished))), *discovered]
     sections += [figures_section(folder), provenance(folder)]
     return page(f"Sweep: {folder.name}", bullets(sentences), sections)
+
+
+def discoveries(folder: Path) -> tuple[list[str], list[str]]:
+    """The scenario discoveries (adoptsim discover) kept in a sweep folder's subfolders: each one's sentence
+    for the summary, and a section with its box, its trajectory and CART figures. One that cannot be read
+    gets a note instead, and the rest of the report is still written."""
+    sentences, sections = [], []
+    for path in sorted(folder.glob("*/discovery.json")):
+        try:
+            data = read_json(path)
+            box = data["box"]
+            limits = pd.DataFrame(box["limits"])
+            rows = pd.DataFrame(
+                {
+                    "factor": limits["factor"],
+                    "box keeps": [
+                        row["values"] or f"{row['lowest_in_box']:.4g} to {row['highest_in_box']:.4g}"
+                        for row in box["limits"]
+                    ],
+                    "range in the sweep": [
+                        "" if row["values"] else f"{row['range_min']:.4g} to {row['range_max']:.4g}"
+                        for row in box["limits"]
+                    ],
+                    "quasi-p (low, high)": [
+                        ", ".join(f"{p:.2g}" for p in (row["qp_lower"], row["qp_upper"]) if p is not None)
+                        for row in box["limits"]
+                    ],
+                }
+            )
+            stats = (
+                f"Box {box['id']} of PRIM's peeling trajectory, chosen as {data['selection_rule']}: coverage "
+                f"{box['coverage']:.2f} (the share of the runs of interest inside the box), density "
+                f"{box['density']:.2f} (the share of the runs inside the box that are of interest), mass "
+                f"{box['mass']:.2f} (the share of all runs inside the box). A quasi-p-value below 0.05 says a limit "
+                "matters beyond chance."
+            )
+            figures = [embedded_figure(f) for f in sorted((path.parent / "figures").glob("*.png"))]
+            sentences.append(f"Scenario discovery: {data['sentence']}")
+            sections.append(
+                section(
+                    f"Scenario discovery: {data['condition']}",
+                    paragraph(data["sentence"]),
+                    paragraph(stats, "note"),
+                    table(rows),
+                    *figures,
+                )
+            )
+        except (InputError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            sections.append(
+                section(
+                    f"Scenario discovery in {path.parent.name}",
+                    paragraph(
+                        f"{path} could not be read ({type(exc).__name__}: {exc}); run adoptsim discover again.", "note"
+                    ),
+                )
+            )
+    return sentences, sections
 
 
 BUILDERS: tuple[tuple[str, Callable[[Path], str]], ...] = (

@@ -11,6 +11,7 @@ import typer
 from sim.cli import compare, run, scenarios
 from sim.cli.calibration import calibrate_command, validate_command
 from sim.cli.classroom import animate_command, app_command
+from sim.cli.discover import discover_command
 from sim.cli.sweep import sensitivity_command, sweep_command
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.command("app")(app_command)
 app.command("animate")(animate_command)
 app.command("sweep")(sweep_command)
 app.command("sensitivity")(sensitivity_command)
+app.command("discover")(discover_command)
 app.command("calibrate")(calibrate_command)
 app.command("validate")(validate_command)
 
