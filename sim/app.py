@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import html
 import os
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import markdown
 import solara
 import solara.lab
-from mesa.visualization import Slider, SolaraViz
-from mesa.visualization.utils import update_counter
 
 from sim.classroom import ClassroomModel, funnel_counts, scenario_from_environment
 from sim.picture import LiveFigure, organisation_figure, trends_figure
@@ -31,6 +31,8 @@ APP_TEAMS = 25
 """The app opens with at most this many teams (300 people in teams of 12) so that every dot stays visible."""
 DPI = 90
 """Resolution of the pictures sent to the browser: enough for a projector, cheap to render every week."""
+PLAY_INTERVAL = 100
+"""Milliseconds between frames when playing, to start with."""
 FEED_LENGTH = 10
 """Events shown in the feed, newest first."""
 FUNNEL_COLOURS = (*STAGE_COLOURS, "#fdae6b", "#d94801")
@@ -72,27 +74,76 @@ docs/teaching.md).
 """
 
 
-def classroom_settings(base: Scenario) -> dict:
-    """SolaraViz's model parameters: the base scenario (fixed) and a slider per classroom setting, each starting
-    at the base scenario's value."""
+@dataclass(frozen=True)
+class Setting:
+    """A classroom setting: its slider's label and range, and how its value is written."""
+
+    label: str
+    low: float
+    high: float
+    step: float
+    places: int | None = 2
+    """Decimal places of a float setting; None for a whole number."""
+
+    def text(self, value: float) -> str:
+        """The value as the slider's label shows it."""
+        return f"{int(value)}" if self.places is None else f"{value:.{self.places}f}"
+
+
+SLIDERS = {
+    "infrastructure": Setting("Infrastructure", 0, 1, 0.05),
+    "alignment": Setting("Strategic direction", 0, 1, 0.05),
+    "culture": Setting("Culture", 0, 1, 0.05),
+    "threat": Setting("Industry threat", 0, 1, 0.05),
+    "mandate": Setting("Usage mandate", 0, 1, 0.05),
+    "intake": Setting("Pilot intake", 0, 0.1, 0.005, 3),
+    "teams": Setting("Number of teams", 2, 60, 1, None),
+    "team_size": Setting("Team size", 3, 30, 1, None),
+    "seed": Setting("Seed", 0, 99, 1, None),
+}
+"""The classroom settings in the sidebar, in order."""
+
+
+def lesson_settings(base: Scenario) -> dict[str, float]:
+    """The settings of the lesson (or scenario) the app was started with: where its sliders start, and what
+    "Restore lesson settings" puts them back to."""
     firm = base.firm
     return {
-        "base": base,
-        "infrastructure": Slider("Infrastructure", firm.levers.infrastructure, 0, 1, 0.05),
-        "alignment": Slider("Strategic direction", firm.levers.alignment, 0, 1, 0.05),
-        "culture": Slider("Culture", firm.levers.culture, 0, 1, 0.05),
-        "threat": Slider("Industry threat", firm.perceived_threat, 0, 1, 0.05),
-        "mandate": Slider("Usage mandate", firm.mandate, 0, 1, 0.05),
-        "intake": Slider("Pilot intake", base.params.pilots.intake, 0, 0.1, 0.005),
-        "teams": Slider("Number of teams", min(len(team_sizes(firm)), APP_TEAMS), 2, 60, 1),
-        "team_size": Slider("Team size", firm.team_size, 3, 30, 1),
-        "seed": Slider("Seed", 0, 0, 99, 1),
+        "infrastructure": firm.levers.infrastructure,
+        "alignment": firm.levers.alignment,
+        "culture": firm.levers.culture,
+        "threat": firm.perceived_threat,
+        "mandate": firm.mandate,
+        "intake": base.params.pilots.intake,
+        "teams": min(len(team_sizes(firm)), APP_TEAMS),
+        "team_size": firm.team_size,
+        "seed": 0,
     }
 
 
+def classroom_settings(base: Scenario) -> dict:
+    """The keywords of `ClassroomModel` for the lesson: the base scenario and the lesson's settings."""
+    return {"base": base, **lesson_settings(base)}
+
+
 def initial_model(settings: dict) -> ClassroomModel:
-    """The model the app opens with: the sliders' starting values."""
+    """The model the app opens with: the lesson's settings."""
     return ClassroomModel(**{name: getattr(value, "value", value) for name, value in settings.items()})
+
+
+def advance(model: ClassroomModel, weeks: int) -> None:
+    """Up to `weeks` weeks of the model, stopping at its horizon, under the model's lock."""
+    with model.lock:
+        for _ in range(weeks):
+            if model.finished:
+                break
+            model.step()
+
+
+def picture_png(live: LiveFigure, model: ClassroomModel) -> bytes:
+    """A live picture of the model as PNG, drawn while the model does not step."""
+    with model.lock:
+        return live.png(model)
 
 
 @solara.component
@@ -101,7 +152,7 @@ def LivePicture(model: ClassroomModel, week: int, make: Callable[[ClassroomModel
     moving parts are redrawn each week (the week is passed so that a new week renders anew). The image carries
     the class `adoptsim-NAME`."""
     live = solara.use_memo(lambda: make(model, DPI), [model])
-    image = solara.use_memo(lambda: live.png(model), [model, week])
+    image = solara.use_memo(lambda: picture_png(live, model), [model, week])
     solara.Image(image, classes=[f"adoptsim-{name}"])
 
 
@@ -136,35 +187,110 @@ def feed_items(model: ClassroomModel) -> str:
 
 
 @solara.component
-def Interface(model: ClassroomModel):
+def Interface(model: ClassroomModel, week: int):
     """The organisation as a network of employees by team and state; usage against engagement and anxiety;
     the pilot funnel; what happened lately."""
-    update_counter.get()
-    solara.HTML(tag="div", unsafe_innerHTML=status_line(model), style="margin:8px 0", classes=["adoptsim-status"])
+    with model.lock:
+        status, funnel, feed = status_line(model), funnel_rows(model), feed_items(model)
+    solara.HTML(tag="div", unsafe_innerHTML=status, style="margin:8px 0", classes=["adoptsim-status"])
     with solara.Columns([1, 1]):
         with solara.Card("The organisation", margin=0):
-            LivePicture(model, model.week, organisation_figure, "organisation")
+            LivePicture(model, week, organisation_figure, "organisation")
         with solara.Card("Usage, engagement and anxiety", margin=0):
-            LivePicture(model, model.week, trends_figure, "trends")
+            LivePicture(model, week, trends_figure, "trends")
     with solara.Columns([1, 1]):
         with solara.Card("The pilot funnel", margin=0):
-            solara.HTML(
-                tag="table", unsafe_innerHTML=funnel_rows(model), style="width:100%", classes=["adoptsim-funnel"]
-            )
+            solara.HTML(tag="table", unsafe_innerHTML=funnel, style="width:100%", classes=["adoptsim-funnel"])
             solara.Text("Pilots that reached each stage so far, those stalled now, and those abandoned.")
         with solara.Card("What happened", margin=0):
-            solara.HTML(tag="ul", unsafe_innerHTML=feed_items(model), classes=["adoptsim-feed"])
+            solara.HTML(tag="ul", unsafe_innerHTML=feed, classes=["adoptsim-feed"])
+
+
+@solara.component
+def Controls(
+    model: solara.Reactive[ClassroomModel],
+    values: solara.Reactive[dict],
+    frame: solara.Reactive[int],
+    base: Scenario,
+):
+    """Play, step and reset, the speed, and the settings; the loop that plays the model.
+
+    Built here rather than taken from SolaraViz's controller, whose play loop stepped the model in one thread
+    while another drew it (a chart could read 84 weeks and 85 values), stepped past the horizon when a frame
+    showed several weeks, and offered "Use Threads", which could leave the screen frozen before the end of a
+    run. Here every step and every picture holds the model's lock, a frame stops at the horizon, and there is
+    one play loop: drawing a frame is part of it, so playing never outruns the screen."""
+    playing = solara.use_reactive(False)
+    interval = solara.use_reactive(PLAY_INTERVAL)
+    per_frame = solara.use_reactive(1)
+    current = model.value
+
+    def play() -> None:
+        while playing.value and model.value is current and not current.finished:
+            time.sleep(interval.value / 1000)
+            advance(current, per_frame.value)
+            frame.set(frame.value + 1)
+        if model.value is current and current.finished:
+            playing.set(False)
+
+    solara.lab.use_task(play, dependencies=[playing.value, current], prefer_threaded=True)
+
+    def step() -> None:
+        advance(current, per_frame.value)
+        frame.set(frame.value + 1)
+
+    def reset() -> None:
+        playing.set(False)
+        model.set(ClassroomModel(base=base, **values.value))
+
+    with solara.Card("Controls"):
+        with solara.Row(justify="space-between"):
+            solara.Button("Reset", color="primary", on_click=reset)
+            solara.Button(
+                "❚❚" if playing.value else "▶",
+                color="primary",
+                on_click=lambda: playing.set(not playing.value),
+                disabled=current.finished,
+            )
+            solara.Button("Step", color="primary", on_click=step, disabled=playing.value or current.finished)
+        solara.SliderInt(f"Play interval (ms): {interval.value}", value=interval, min=1, max=500, thumb_label=False)
+        solara.SliderInt(
+            f"Render interval (weeks a frame): {per_frame.value}", value=per_frame, min=1, max=10, thumb_label=False
+        )
+    with solara.Card("Settings (take effect on Reset)"):
+        for name, setting in SLIDERS.items():
+            value = values.value[name]
+
+            def change(new: float, name: str = name) -> None:
+                values.set({**values.value, name: new})
+
+            slider = solara.SliderFloat if setting.places is not None else solara.SliderInt
+            slider(
+                f"{setting.label}: {setting.text(value)}",
+                value=value,
+                on_value=change,
+                min=setting.low,
+                max=setting.high,
+                step=setting.step,
+                thumb_label=False,
+            )
 
 
 @solara.component
 def Page():
-    """SolaraViz's controls in the sidebar; the Interface and Info tabs in the main area."""
+    """The controls in the sidebar; the Interface and Info tabs in the main area."""
+    base = SETTINGS["base"]
     first = solara.use_memo(lambda: initial_model(SETTINGS), [])
     model = solara.use_reactive(first)
-    SolaraViz(model, components=[], model_params=SETTINGS, name=f"adoptsim classroom: {SETTINGS['base'].name}")
+    values = solara.use_reactive(lesson_settings(base))
+    frame = solara.use_reactive(0)
+    with solara.AppBar():
+        solara.AppBarTitle(f"adoptsim classroom: {base.name}")
+    with solara.Sidebar():
+        Controls(model, values, frame, base)
     with solara.lab.Tabs():
         with solara.lab.Tab("Interface"):
-            Interface(model.value)
+            Interface(model.value, frame.value)
         with solara.lab.Tab("Info"):
             solara.HTML(tag="div", unsafe_innerHTML=INFO_HTML, style="max-width:60em")
 

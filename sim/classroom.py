@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,12 +103,17 @@ project to file an event under, and no tracking id written to ~/.solara/server_u
 newer version on PyPI is turned off by `--no-check-version` on its command line.)"""
 
 
+SOLARA_LOOK = {"SOLARA_THEME_SHOW_BANNER": "false"}
+"""No "This website runs on Solara" banner: on a projector it covered the end of the Info text."""
+
+
 def app_environment(path: Path, overrides: list[str]) -> dict[str, str]:
-    """The environment for the app's server: the scenario file and the --set overrides to start from, and
-    Solara's telemetry off. Solara reads its variables in upper or lower case, so the user's own settings of these
-    are left out whatever their case."""
-    inherited = {key: value for key, value in os.environ.items() if key.upper() not in SOLARA_PRIVACY}
-    return {**inherited, **SOLARA_PRIVACY, SCENARIO_VARIABLE: str(path), OVERRIDES_VARIABLE: json.dumps(overrides)}
+    """The environment for the app's server: the scenario file and the --set overrides to start from, Solara's
+    telemetry off and its banner hidden. Solara reads its variables in upper or lower case, so the user's own
+    settings of these are left out whatever their case."""
+    fixed = {**SOLARA_PRIVACY, **SOLARA_LOOK}
+    inherited = {key: value for key, value in os.environ.items() if key.upper() not in fixed}
+    return {**inherited, **fixed, SCENARIO_VARIABLE: str(path), OVERRIDES_VARIABLE: json.dumps(overrides)}
 
 
 def scenario_from_environment(environment: Mapping[str, str]) -> Scenario:
@@ -147,7 +153,11 @@ def given(**settings: float | None) -> dict[str, float]:
 class ClassroomModel(AdoptionModel):
     """An AdoptionModel made from classroom settings, which keeps a feed of its pilots' events in plain words.
 
-    Without settings it is exactly the base scenario's model (the same seed gives the same run)."""
+    Without settings it is exactly the base scenario's model (the same seed gives the same run).
+
+    The app steps the model in one thread and draws it in another: `lock` is held for a whole week's step and
+    must be held while reading the model for a picture, so that no picture mixes two weeks. A step at the
+    horizon does nothing (however many weeks a frame asks for, a run ends at its last week)."""
 
     def __init__(
         self,
@@ -172,8 +182,28 @@ class ClassroomModel(AdoptionModel):
         )
         super().__init__(spec, rng=seed)
         self.seed = seed
+        self.settings = {"infrastructure": infrastructure, "alignment": alignment, "culture": culture}
+        self.settings |= {"threat": threat, "mandate": mandate, "intake": intake, "teams": teams}
+        self.settings |= {"team_size": team_size, "seed": seed}
         self.names = PilotNames.of(self)
         self.events: list[str] = []
+        self.lock = threading.RLock()
+        self.timed_step = self.step  # Mesa's: counts the week, then calls ClassroomModel.step
+        self.step = self.step_to_horizon
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run has reached its horizon."""
+        return self.week >= self.spec.weeks
+
+    def step_to_horizon(self) -> None:
+        """What `model.step()` does: a week, under the lock, unless the run is at its horizon (Mesa counts the
+        week before the model's own step runs, so the check comes first)."""
+        with self.lock:
+            if self.finished:
+                self.running = False
+                return
+            self.timed_step()
 
     def step(self) -> None:
         """One week of the model, then this week's pilot events added to the feed."""

@@ -163,7 +163,7 @@ class TrendsPicture:
 
     def update(self, model: AdoptionModel) -> None:
         """Redraw the lines from the model's weekly records (head-count weighted over its firms)."""
-        records = model.records
+        records = list(model.records)  # the weeks and the values from the same records
         weeks = [record["week"][0] for record in records]
         for key, line in self.lines.items():
             line.set_data(weeks, [np.average(record[key], weights=record["employees"]) for record in records])
