@@ -28,7 +28,7 @@ import yaml
 from sim.errors import InputError
 from sim.run import RunResult
 from sim.scenario import scenario_digest
-from sim.survey import definitions, survey_frame, survey_rates
+from sim.survey import definitions, population_rates, survey_frame
 
 FLOAT_FORMAT = "%.6g"
 
@@ -44,6 +44,7 @@ KIND_FILES = {
     "validate": ("validation.json", "targets.csv"),
     "sweep": ("experiment.json",),
     "calibrate": ("study.journal",),
+    "discover": ("manifest.json", "discovery.json"),
 }
 """Files by which each command's output is recognised (outputs written before manifests named their
 command; sweep and calibration folders are recognised by these files alone)."""
@@ -271,6 +272,5 @@ def write_survey(result: RunResult, folder: Path) -> None:
     frame = survey_frame(result.model)
     frame.to_csv(folder / "survey.csv", index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     spec = result.scenario
-    write_json(
-        folder / "survey.json", {"rates": survey_rates(frame), "definitions": definitions(spec.survey, spec.params)}
-    )
+    rates = population_rates(result.model, frame)
+    write_json(folder / "survey.json", {"rates": rates, "definitions": definitions(spec.survey, spec.params)})

@@ -37,12 +37,10 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.experiments.sweep import EXPERIMENT_FILE, RUNS_FILE, read_record
-from sim.output import KIND_FILES, MANIFEST, is_staging, output_folder, slug, versions, write_json
+from sim.output import is_staging, output_folder, slug, versions, write_json
 
 KIND = "discover"
-KIND_FILES.setdefault(KIND, (MANIFEST, "discovery.json"))
-"""Output folders of `adoptsim discover` are recognised by their manifest (command_kind: discover) or, failing
-that, their discovery.json. (This entry belongs in sim/output.py's table beside the other commands'.)"""
+"""The command kind in manifests; sim/output.py's KIND_FILES recognises older discovery folders by their files."""
 DISCOVERY_FILE = "discovery.json"
 BOX_FILE = "discovery.csv"
 TRAJECTORY_FILE = "trajectory.csv"
