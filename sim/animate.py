@@ -1,5 +1,6 @@
 """An animated GIF of one run for slides: the organisation changing week by week beside the usage, engagement
-and anxiety lines.
+and anxiety lines and the pilot funnel with the count of pilots scaled, titled with the scenario, the seed, the
+--set overrides and the settings a class looks at; the last frame is held before the GIF loops.
 
 The frames are drawn with the same pictures as the classroom app (sim.picture): the fixed parts once, the
 moving parts each week. Pillow writes them as a GIF, as matplotlib's PillowWriter does (no ffmpeg needed),
@@ -23,19 +24,46 @@ from sim.picture import LiveFigure, slide_figure
 from sim.schema import Scenario
 
 DPI = 80
+HOLD_MS = 4000
+"""How long the last frame (the run's outcome) stays on screen before the GIF starts again."""
 
 
-def write_animation(scenario: Scenario, seed: int, out: str | Path, fps: int = 8, force: bool = False) -> int:
+def animation_title(scenario: Scenario, seed: int, overrides: list[str] | None = None) -> str:
+    """The GIF's title: the scenario, the seed and the --set overrides on one line, and on a second the settings
+    a class compares (the three foundations, threat, mandate, pilot intake) as the run used them."""
+    firm = scenario.firm
+    levers = firm.levers
+    first = f"{scenario.name}, seed {seed}"
+    if overrides:
+        first += " · --set " + ", ".join(overrides)
+    second = (
+        f"infrastructure {levers.infrastructure:.2f} · direction {levers.alignment:.2f} · culture "
+        f"{levers.culture:.2f} · threat {firm.perceived_threat:.2f} · mandate {firm.mandate:.2f} · pilot intake "
+        f"{scenario.params.pilots.intake:.3f} · {firm.employees} employees"
+    )
+    return f"{first}\n{second}"
+
+
+def write_animation(
+    scenario: Scenario,
+    seed: int,
+    out: str | Path,
+    fps: int = 8,
+    force: bool = False,
+    overrides: list[str] | None = None,
+) -> int:
     """Run the scenario for its horizon and write a frame of week 0 and one per week to `out` as a GIF that
-    loops; returns the number of frames. An existing file at `out` is replaced only with `force`; the path is
-    checked before anything runs."""
+    loops, holding the last frame for HOLD_MS; returns the number of frames. The title names the settings,
+    with the --set `overrides` that made them. An existing file at `out` is replaced only with `force`; the path
+    is checked before anything runs."""
     out = require_gif_path(out, force)
     model = AdoptionModel(scenario, rng=seed)
-    live = slide_figure(model, DPI)
+    live = slide_figure(model, DPI, animation_title(scenario, seed, overrides))
     first = live.frame(model)
+    durations = [1000 / fps] * scenario.weeks + [max(HOLD_MS, 1000 / fps)]
     with staged_file(out, force) as staging:
         try:
-            first.save(staging, save_all=True, append_images=later_frames(model, live), duration=1000 / fps, loop=0)
+            first.save(staging, save_all=True, append_images=later_frames(model, live), duration=durations, loop=0)
         except OSError as exc:
             raise InputError(f"--out {out}: cannot write the GIF there ({exc.strerror or exc}).") from None
     return scenario.weeks + 1

@@ -266,7 +266,7 @@ def animate_command(
     force: ForceFileOption = False,
 ) -> None:
     """Write an animated GIF of one run for slides: the organisation changing week by week, with usage,
-    engagement and anxiety.
+    engagement and anxiety and the pilot funnel; the title names the settings; the last frame is held.
 
     The GIF is written under a temporary name beside --out and renamed when complete; a file already at \
 --out is left alone (exit code 2) unless --force is given."""
@@ -274,5 +274,5 @@ def animate_command(
         horizon = [f"weeks={weeks}"] if weeks is not None else []
         spec = load_scenario(scenario, [*(overrides or []), *horizon])
         require_single_firm(spec, scenario)
-        frames = write_animation(spec, seed, out, fps, force)
+        frames = write_animation(spec, seed, out, fps, force, overrides or [])
     console.print(f"Wrote {out} ({frames} frames, {spec.weeks} weeks of {spec.name}).")
