@@ -139,8 +139,10 @@ main.v-content[style*="400px"] { padding-left: 300px !important; }
 .adoptsim-count .value { font-size: 26px; font-weight: 700; line-height: 1.2; }
 .adoptsim-count .label { font-size: 16px; color: #333; line-height: 1.15; padding-bottom: 2px; }
 .adoptsim-grid { display: grid; grid-template-columns: minmax(0, 5fr) minmax(0, 6fr); gap: 12px; }
-.adoptsim-grid > div { min-width: 0; }
-img.adoptsim-picture { width: 100%; height: auto; display: block; }
+.adoptsim-grid > div { min-width: 0; align-self: start; }
+img.adoptsim-picture { width: 100%; height: auto; display: block; object-fit: contain; object-position: left top; }
+img.adoptsim-trends { max-height: 46vh; }
+img.adoptsim-organisation { max-height: 72vh; }
 .adoptsim-funnel { width: 100%; border-collapse: collapse; font-size: 17px; }
 .adoptsim-funnel td { padding: 1px 4px; }
 .adoptsim-legend { font-size: 16px; margin: 2px 0; }
@@ -472,6 +474,17 @@ RESULT_COLUMNS = (
     "platforms in use",
 )
 
+RESULT_HEADINGS = {
+    "regular users": "users",
+    "engaged adopters": "engaged",
+    "mean anxiety": "anxiety",
+    "pilot ideas": "ideas",
+    "in production": "in prod&shy;uction",
+    "pilots scaled": "scaled",
+    "duplicate pilots": "dupli&shy;cates",
+    "platforms in use": "plat&shy;forms",
+}
+"""Short column headings of the results in the history table (the CSV has the full names)."""
 FRACTIONS = ("regular users", "engaged adopters", "mean anxiety")
 """Results that are shares or means (the others are counts)."""
 
@@ -481,7 +494,7 @@ def history_html(runs: list[Run], lesson: dict[str, float]) -> str:
     differ), then the results. (The CSV has every setting.)"""
     changed = [name for name in SLIDERS if any(run.settings[name] != lesson[name] for run in runs)]
     head = "".join(f"<th>{SHORT_NAMES[name]}</th>" for name in changed) + "".join(
-        f"<th>{name}</th>" for name in RESULT_COLUMNS
+        f"<th>{RESULT_HEADINGS.get(name, name)}</th>" for name in RESULT_COLUMNS
     )
     rows = []
     for run in runs:
@@ -501,17 +514,19 @@ def history_csv(runs: list[Run]) -> str:
     writer.writerow(["run", *SLIDERS, *(name.replace(" ", "_") for name in RESULT_COLUMNS), "duplicates_merged"])
     for run in runs:
         results = [
-            round(float(run.results[name]), 4) if name in FRACTIONS else int(run.results[name]) for name in RESULT_COLUMNS
+            round(float(run.results[name]), 4) if name in FRACTIONS else int(run.results[name])
+            for name in RESULT_COLUMNS
         ]
         writer.writerow([run.number, *(run.settings[n] for n in SLIDERS), *results, run.results["duplicates merged"]])
     return out.getvalue()
 
 
 def panel_name(run: Run, pair: list[Run]) -> str:
-    """A run's name with the settings in which the runs compared differ: "Run 2: mandate 0.00"."""
+    """A run's name above the settings in which the runs compared differ (two to a line, at most four)."""
     differ = [name for name in SLIDERS if len({other.settings[name] for other in pair}) > 1]
-    settings = ", ".join(f"{SHORT_NAMES[name].replace('&shy;', '')} {run.setting_text(name)}" for name in differ[:3])
-    return f"{run.name}: {settings}" if settings else run.name
+    parts = [f"{SHORT_NAMES[name].replace('&shy;', '')} {run.setting_text(name)}" for name in differ[:4]]
+    lines = [", ".join(parts[i : i + 2]) for i in range(0, len(parts), 2)]
+    return "\n".join([run.name, *lines])
 
 
 def comparison_html(first: Run, second: Run) -> str:
@@ -551,7 +566,9 @@ def Interface(model: ClassroomModel, frame: int, previous: Run | None, lesson: L
                 solara.HTML(tag="h3", unsafe_innerHTML="The pilot funnel")
                 solara.HTML(tag="table", unsafe_innerHTML=view.funnel, classes=["adoptsim-funnel"])
                 solara.HTML(tag="div", unsafe_innerHTML=view.platforms, classes=["adoptsim-legend"])
-                solara.HTML(tag="h3", unsafe_innerHTML=html.escape(lesson.chart_title), classes=["adoptsim-chart-title"])
+                solara.HTML(
+                    tag="h3", unsafe_innerHTML=html.escape(lesson.chart_title), classes=["adoptsim-chart-title"]
+                )
                 solara.Image(view.trends, classes=["adoptsim-picture", "adoptsim-trends"])
                 solara.HTML(tag="div", unsafe_innerHTML=chart_legend(previous is not None), classes=["adoptsim-legend"])
         solara.HTML(tag="h3", unsafe_innerHTML="What happened (newest first)")
@@ -581,7 +598,9 @@ def Runs(runs: list[Run], lesson: Lesson, base_settings: dict[str, float], horiz
     b = second.value if second.value in names else names[-1] if len(names) > 1 else None
     pair = [runs[names.index(a)], runs[names.index(b)]] if a and b else []
     picture = solara.use_memo(
-        lambda: comparison_png([(panel_name(r, pair), r.series) for r in pair], horizon, lesson.title) if pair else None,
+        lambda: (
+            comparison_png([(panel_name(r, pair), r.series) for r in pair], horizon, lesson.title) if pair else None
+        ),
         [a, b, len(runs)],
     )
     with solara.Div(classes=["adoptsim-main"]):
@@ -646,9 +665,11 @@ def Controls(
 
     def keep(run_model: ClassroomModel) -> None:
         """Add the run to the history once, if it has moved at all."""
-        if run_model.week > 0 and not getattr(run_model, "kept", False):
+        with run_model.lock:  # the play loop and Reset may both try as a run ends
+            if run_model.week == 0 or getattr(run_model, "kept", False):
+                return
             run_model.kept = True
-            runs.set([*runs.value, Run.of(run_model, len(runs.value) + 1)])
+        runs.set([*runs.value, Run.of(run_model, len(runs.value) + 1)])
 
     def play() -> None:
         while playing.value and model.value is current and not current.finished:

@@ -116,7 +116,12 @@ class OrganisationPicture:
         if captions:
             handles = [Line2D([], [], ls="", marker="o", markersize=font, color=colour) for colour in STATE_COLOURS]
             self.legend = ax.legend(
-                handles, STATE_LABELS, loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=2, fontsize=font,
+                handles,
+                STATE_LABELS,
+                loc="upper center",
+                bbox_to_anchor=(0.5, 0.02),
+                ncol=2,
+                fontsize=font,
                 frameon=False,
             )
             self.title = ax.set_title("", fontsize=font * 1.2)
@@ -292,7 +297,9 @@ def trends_figure(
     """Usage against engagement and anxiety on one chart, for the app: text FONT_PX pixels tall, the legend as
     text beside it, the previous run (if any) as faint lines."""
     figure = Figure(figsize=size, dpi=dpi, layout="tight")
-    picture = TrendsPicture(model, figure.subplots(), previous=previous, legend=False, font=points(FONT_PX * dpi / 100, dpi))
+    picture = TrendsPicture(
+        model, figure.subplots(), previous=previous, legend=False, font=points(FONT_PX * dpi / 100, dpi)
+    )
     return LiveFigure(figure, [picture])
 
 
@@ -325,8 +332,9 @@ def comparison_png(runs: list[tuple[str, dict[str, np.ndarray]]], horizon: int, 
         ax.tick_params(labelsize=font)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("share of employees", fontsize=font)
-    figure.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=font * 0.9,
-                  frameon=False)
+    figure.legend(
+        *axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=font * 0.9, frameon=False
+    )
     figure.suptitle(title, fontsize=font)
     return figure_png(figure)
 

@@ -134,9 +134,7 @@ def test_every_slider_shows_its_value(page) -> None:
     for i in range(sliders.count()):
         slider = sliders.nth(i)
         value = float(slider.get_attribute("aria-valuenow"))
-        label = page.evaluate(
-            "e => e.closest('.v-input').querySelector('label').innerText", slider.element_handle()
-        )
+        label = page.evaluate("e => e.closest('.v-input').querySelector('label').innerText", slider.element_handle())
         shown = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", label)]
         assert value in shown, (label, value)
         assert page.evaluate("e => e.closest('.v-input').querySelector('label').offsetHeight", slider.element_handle())
