@@ -330,13 +330,19 @@ def funnel_rows(model: ClassroomModel) -> str:
 
 
 def platforms_line(model: ClassroomModel) -> str:
-    """How many pilots run on each platform, as a sentence (lesson 2: rival copies on incompatible platforms)."""
+    """Duplicates started and merged, and how many pilots run on each platform, in words (lesson 2: rival copies
+    on incompatible platforms, and what governance does about them)."""
     platforms = np.asarray(model.pilots.platform)
     if not len(platforms):
         return "No pilots yet."
+    summary = model.summary()
+    duplicates = (
+        f"Duplicate pilots: {summary.get('duplicate_pilots', 0)} started, "
+        f"{summary.get('duplicates_merged', 0)} merged by governance before they started."
+    )
     numbers, counts = np.unique(platforms, return_counts=True)
     parts = ", ".join(f"platform {int(n) + 1}: {c}" for n, c in zip(numbers, counts, strict=True))
-    return f"Pilots by platform: {parts}."
+    return f"{duplicates} Pilots by platform: {parts}."
 
 
 def feed_items(model: ClassroomModel) -> str:

@@ -196,3 +196,15 @@ def test_three_runs_leave_three_rows_exported_as_csv_and_png(page, tmp_path: Pat
     with page.expect_download() as comparison:
         page.get_by_role("button", name=re.compile("Download the comparison")).click()
     assert comparison.value.path().read_bytes().startswith(b"\x89PNG")
+
+
+def test_lesson_two_evidence_duplicates_platforms_and_a_long_feed() -> None:
+    from sim.app import FEED_LENGTH, advance, feed_items, platforms_line
+    from sim.classroom import ClassroomModel
+    from sim.scenario import load_scenario
+
+    model = ClassroomModel(base=load_scenario("lessons/fragmentation"), seed=1)
+    advance(model, 104)
+    line = platforms_line(model)
+    assert "Duplicate pilots: " in line and "merged by governance" in line and "platform 1: " in line
+    assert feed_items(model).count("<li>") == min(FEED_LENGTH, len(model.events)) and FEED_LENGTH >= 40
