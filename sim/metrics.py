@@ -160,6 +160,7 @@ def pilots_frame(table: PilotTable, org: Organisation, firm_names: list[str], fi
             "depth": np.round(table.depth, 4),
             "platform": table.platform,
             "aligned": table.aligned,
+            "bought": table.bought,
             "duplicate_of": table.duplicate_of,
             "stage_reached": np.asarray(STAGES, dtype=object)[table.stage],
             "week_proposed": table.week_proposed,
@@ -175,6 +176,12 @@ def headline(
 ) -> dict[str, float]:
     """The headline figures over the given firms: the pilot funnel, usage against engagement, anxiety, value."""
     staff = np.isin(w.firm, firms)
+    stands_for = org.team_represents[w.team[staff]]
+
+    def share(values: np.ndarray) -> float:
+        """Mean over the chosen firms' employees, each agent weighted by the employees it stands for."""
+        return float(np.average(values[staff], weights=stands_for))
+
     rows = np.isin(table.firm, firms)
     stage, status = table.stage[rows], table.status[rows]
     pocs = stage >= POC
@@ -182,7 +189,7 @@ def headline(
     scaled = stage == SCALED
     n_pocs = max(int(pocs.sum()), 1)
     return {
-        "employees": int(staff.sum()),
+        "employees": int(org.firm_employees[firms].sum()),
         "pilots_proposed": int(rows.sum()),
         "pilots_started": int(pocs.sum()),
         "pilots_reached_production": int(reached_production.sum()),
@@ -197,12 +204,12 @@ def headline(
         "duplicates_merged": int(merged[firms].sum()),
         "aligned_share": float(table.aligned[rows].mean()) if rows.any() else 0.0,
         "platforms_in_use": int(len(np.unique(table.platform[rows]))),
-        "usage_rate": float((w.usage[staff] >= p.usage.user_threshold).mean()),
-        "engagement_rate": float((w.engagement[staff] >= p.engagement.engaged_threshold).mean()),
-        "adopted_share": float(w.adopted[staff].mean()),
-        "mean_anxiety": float(w.anxiety[staff].mean()),
-        "mean_attitude": float(w.attitude[staff].mean()),
-        "mean_skill": float(w.skill[staff].mean()),
+        "usage_rate": share(w.usage >= p.usage.user_threshold),
+        "engagement_rate": share(w.engagement >= p.engagement.engaged_threshold),
+        "adopted_share": share(w.adopted),
+        "mean_anxiety": share(w.anxiety),
+        "mean_attitude": share(w.attitude),
+        "mean_skill": share(w.skill),
         "revenue": float(org.firm_revenue[firms].sum()),
         "savings": float(org.firm_savings[firms].sum()),
     }

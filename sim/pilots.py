@@ -40,6 +40,7 @@ class PilotTable:
     depth: np.ndarray = field(default_factory=empty(np.float64))
     platform: np.ndarray = field(default_factory=empty(np.int64))
     aligned: np.ndarray = field(default_factory=empty(bool))
+    bought: np.ndarray = field(default_factory=empty(bool))
     duplicate_of: np.ndarray = field(default_factory=empty(np.int64))
     stage: np.ndarray = field(default_factory=empty(np.int64))
     status: np.ndarray = field(default_factory=empty(np.int64))
@@ -87,11 +88,13 @@ def propose(
     table: PilotTable, w: Workforce, org: Organisation, p: Params, week: int, rng: np.random.Generator
 ) -> np.ndarray:
     """New ideas arrive from teams in proportion to their enthusiasm (attitude, deepened by engagement, not by
-    mere usage). Governance merges
-    a share of duplicates before they start; returns the number merged per firm."""
+    mere usage), a firm's proposals growing with its head count to the power `proposal_elasticity`; a simulated
+    team standing for several of its firm's teams proposes for all of them. Governance merges a share of
+    duplicates before they start; returns the number merged per firm."""
     pp = p.pilots
     enthusiasm = team_mean(w.attitude * (0.5 + w.engagement), org)
-    teams = np.repeat(np.arange(org.n_teams), rng.poisson(pp.intake * enthusiasm))
+    per_team = pp.intake * enthusiasm * org.team_represents * size_elasticity(org, pp)[org.team_firm]
+    teams = np.repeat(np.arange(org.n_teams), rng.poisson(per_team))
     if len(teams) == 0:
         return np.zeros(org.n_firms)
     firm = org.team_firm[teams]
@@ -118,6 +121,7 @@ def propose(
         depth=np.clip(depth_mean + pp.depth_spread * rng.standard_normal(len(teams)), 0, 1)[keep],
         platform=org.team_platform[teams][keep],
         aligned=(rng.random(len(teams)) < alignment)[keep],
+        bought=(rng.random(len(teams)) < bought_share(org.firm_employees[firm], pp))[keep],
         duplicate_of=original[keep],
         stage=np.full(n, IDEA),
         status=np.full(n, ACTIVE),
@@ -128,6 +132,23 @@ def propose(
         week_ended=np.full(n, -1),
     )
     return np.bincount(firm[merged], minlength=org.n_firms).astype(np.float64)
+
+
+def size_elasticity(org: Organisation, pp: Pilots) -> np.ndarray:
+    """Per firm, each team's proposals relative to a team of a 1,000-employee firm: (head count / 1,000) to the
+    power `proposal_elasticity` - 1, so a firm's proposals grow as head count to `proposal_elasticity`.
+    Innovative output rises less than in proportion to firm size (Cohen and Klepper 1996): teams doing the
+    same work find the same opportunities, and a larger firm's ideas compete for one portfolio's attention."""
+    return (org.firm_employees / 1000) ** (pp.proposal_elasticity - 1)
+
+
+def bought_share(employees: np.ndarray, pp: Pilots) -> np.ndarray:
+    """Buy or build: the chance a use case is met by a tool bought off the shelf rather than built in house,
+    from `bought_small` at 100 employees or fewer to `bought_large` at 100,000 or more, linear in log head count.
+    Small firms rarely have the data scientists and engineers to build (OECD 2026); bought tools move faster
+    (`bought_advantage`, MIT NANDA 2025)."""
+    position = np.clip(np.log10(np.maximum(employees, 1) / 100) / 3, 0, 1)
+    return pp.bought_small + (pp.bought_large - pp.bought_small) * position
 
 
 def choose_kind(
@@ -168,14 +189,19 @@ def earliest_live_pilot(table: PilotTable, n_use_cases: int, keys: np.ndarray) -
 
 def readiness(table: PilotTable, idx: np.ndarray, w: Workforce, org: Organisation, p: Params) -> np.ndarray:
     """How ready the owning team and firm are to move a pilot on, in [0, 1]: the team's engagement
-    (not usage), infrastructure against the use case's depth (from the pilot stage on), strategic
-    sponsorship, and the firm's size (larger firms move slower)."""
+    (not usage), infrastructure against the use case's depth (from the pilot stage on; to scale from
+    production, deeper by `scale_integration` per tenfold number of teams to reach, as a tool used everywhere
+    must work with every system and process of the firm), strategic sponsorship, and the firm's size (larger
+    firms move slower: more layers between a pilot and whoever can fund its next step)."""
     pp = p.pilots
     firm = table.firm[idx]
     team_engagement = team_mean(w.engagement, org)[table.team[idx]]
     engagement = pp.base_readiness + (1 - pp.base_readiness) * np.minimum(1, team_engagement / pp.engagement_need)
-    fit = 1 / (1 + np.exp(-pp.fit_sharpness * (org.firm_infrastructure[firm] - table.depth[idx])))
-    fit = np.where(table.stage[idx] >= PILOT, fit, 1.0)
+    stage = table.stage[idx]
+    to_scale = np.where(stage == PRODUCTION, pp.scale_integration * np.log10(org.firm_teams[firm]), 0.0)
+    depth = table.depth[idx] + to_scale
+    fit = 1 / (1 + np.exp(-pp.fit_sharpness * (org.firm_infrastructure[firm] - depth)))
+    fit = np.where(stage >= PILOT, fit, 1.0)
     sponsor = np.where(table.aligned[idx], 1.0, 1 - pp.sponsorship)
     size = 1 / (1 + pp.size_drag * np.log10(np.maximum(org.firm_employees[firm], 100) / 100))
     return engagement * fit * sponsor * size
@@ -223,6 +249,7 @@ def advance(
     moving, stalled = unfinished[active], unfinished[~active]
     stage = table.stage[moving]
     hazard = np.asarray(pp.advance)[stage] * ready[active] * learning(org, w, p)[table.firm[moving]]
+    hazard[table.bought[moving] & (stage >= POC)] *= pp.bought_advantage
     at_production = stage == PRODUCTION
     hazard[at_production] *= scaling_conditions(table, moving[at_production], w, org, p)
     stall_hazard = np.where(at_production, 0.0, pp.stall * (1 - ready[active]))

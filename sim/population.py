@@ -34,6 +34,7 @@ def draw_firm(template: Firm, population: Population, index: int, rng: np.random
             "name": f"{template.name} {index + 1}",
             "employees": employees,
             "team_size": min(template.team_size, employees),
+            "agents": None if population.agents_per_firm is None else min(employees, population.agents_per_firm),
             "industry": industry,
             "threat": None,
             "platforms": int(rng.integers(low_p, high_p + 1)),

@@ -30,7 +30,7 @@ def team_mean(values: np.ndarray, org: Organisation) -> np.ndarray:
 
 def firm_mean(values: np.ndarray, org: Organisation) -> np.ndarray:
     """Mean of per-employee quantities (the last axis) within each firm (employees are contiguous by firm)."""
-    return np.add.reduceat(values, org.firm_start, axis=-1) / org.firm_employees
+    return np.add.reduceat(values, org.firm_start, axis=-1) / org.firm_agents
 
 
 def saturating(x: np.ndarray) -> np.ndarray:
@@ -60,8 +60,10 @@ def observe_peers(w: Workforce, org: Organisation, p: Params) -> Peers:
 
 
 def update_anxiety(w: Workforce, org: Organisation, peers: Peers, p: Params) -> None:
-    """Anxiety moves toward a target raised by threat, colleagues' fear and seen automation,
-    lowered by skill and psychological safety (Venkatesh 2000; Edmondson 1999)."""
+    """Anxiety moves toward a target raised by threat, colleagues' fear, automation seen in the firm and one's
+    own use of AI not (yet) made one's own (using it shows what it can do of one's job: regular users fear for
+    their jobs twice as often as non-users, BCG 2024; integrating it gives mastery), and lowered by skill and
+    psychological safety (Venkatesh 2000; Edmondson 1999)."""
     a = p.anxiety
     threat = org.team_threat[w.team]
     target = (
@@ -69,6 +71,7 @@ def update_anxiety(w: Workforce, org: Organisation, peers: Peers, p: Params) -> 
         + a.threat_weight * threat
         + a.peer_weight * peers.team_anxiety
         + a.automation_weight * threat * saturating(org.firm_automation)[w.firm]
+        + a.exposure * w.usage * (1 - w.engagement)
         - a.skill_relief * w.skill
         - a.safety_relief * org.team_safety[w.team]
     )

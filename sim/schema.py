@@ -76,8 +76,25 @@ class Firm(Strict):
         3, ge=1, le=20, description="AI platforms available; teams off the shared one pick among the rest"
     )
     mandate: float = Field(0.0, ge=0, le=1, description="Pressure to use AI: mandated, monitored usage targets")
+    agents: int | None = Field(
+        None,
+        ge=3,
+        le=200_000,
+        description="Employees simulated as agents; empty means all. Fewer: a sample of whole teams, each standing "
+        "for several of the firm's teams",
+    )
     levers: Levers = Field(default_factory=Levers, description="The three foundations")
     revenue_band: RevenueBand | None = Field(None, description="Annual revenue band, where known (for breakdowns)")
+
+    @model_validator(mode="after")
+    def teams_fit(self) -> Firm:
+        """A team cannot be larger than the firm."""
+        if self.team_size > self.employees:
+            raise ValueError(
+                f"team_size {self.team_size} is larger than employees {self.employees}; it must be at most the "
+                "head count"
+            )
+        return self
 
     @property
     def perceived_threat(self) -> float:
@@ -105,6 +122,13 @@ class Adoption(Strict):
     )
     cross_team_ties: int = Field(3, ge=0, le=50, description="Ties each employee has to people in other teams")
     lapse: float = Field(0.01, ge=0, le=1, description="Weekly hazard that an adopter with no intention left gives up")
+    initial_adopters: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of employees, the most innovative, already using AI by choice at week 0 "
+        "(0: the tools are new; 0.12 in mid-2023, the shipped population's week 0)",
+    )
 
 
 class Anxiety(Strict):
@@ -120,6 +144,12 @@ class Anxiety(Strict):
     )
     skill_relief: float = Field(0.35, ge=0, le=2, description="How much AI skill lowers anxiety (self-efficacy)")
     safety_relief: float = Field(0.3, ge=0, le=2, description="How much team psychological safety lowers anxiety")
+    exposure: float = Field(
+        0.3,
+        ge=0,
+        le=2,
+        description="Anxiety added at full usage without engagement: use shows what AI can do of one's job",
+    )
 
 
 class Usage(Strict):
@@ -128,7 +158,7 @@ class Usage(Strict):
     rate: float = Field(0.15, ge=0, le=1, description="Weekly share of the gap to the usage target closed")
     committed_floor: float = Field(0.3, ge=0, le=1, description="Usage of an adopter with the least intention")
     compliance: float = Field(0.9, ge=0, le=1, description="Usage reached under full pressure")
-    fear_of_missing_out: float = Field(0.35, ge=0, le=2, description="Pressure from anxiety as colleagues' usage rises")
+    fear_of_missing_out: float = Field(0.35, ge=0, le=4, description="Pressure from anxiety as colleagues' usage rises")
     user_threshold: float = Field(0.3, ge=0, le=1, description="Usage above which an employee counts as a regular user")
 
 
@@ -191,6 +221,9 @@ class Pilots(Strict):
     """The pilot funnel: proposals, stage hazards, stalls, duplicates, scaling and learning."""
 
     intake: float = Field(0.02, ge=0, le=1, description="Weekly proposals per team at full enthusiasm")
+    proposal_elasticity: float = Field(
+        1.0, ge=0, le=1, description="Growth of a firm's proposals with head count: 1 in proportion, 0.5 as its root"
+    )
     use_cases: int = Field(
         12, ge=1, le=1000, description="Distinct use cases of each kind at 1,000 employees (grows with its square root)"
     )
@@ -228,6 +261,18 @@ class Pilots(Strict):
     )
     sponsorship: float = Field(0.4, ge=0, le=1, description="Readiness lost by a pilot with no strategic sponsor")
     size_drag: float = Field(0.3, ge=0, le=5, description="Slow-down per tenfold head count above 100")
+    scale_integration: float = Field(
+        0.01, ge=0, le=1, description="Integration depth scaling adds per tenfold number of teams a use case must reach"
+    )
+    bought_small: float = Field(
+        0.76, ge=0, le=1, description="Share of use cases a firm of 100 or fewer employees buys off the shelf"
+    )
+    bought_large: float = Field(
+        0.4, ge=0, le=1, description="Share of use cases a firm of 100,000 or more employees buys off the shelf"
+    )
+    bought_advantage: float = Field(
+        2.0, ge=1, le=10, description="Hazards past the proof of concept of a bought tool, as a multiple of a build's"
+    )
     interop_penalty: float = Field(0.7, ge=0, le=1, description="Scaling hazard lost off the shared platform")
     learning_gain: float = Field(
         1.0,
@@ -303,12 +348,13 @@ class LeverDistribution(Strict):
 
 
 def default_bands() -> dict[str, Band]:
-    """Revenue bands of survey respondents' firms (assumed shares; head counts scaled to keep runs quick)."""
+    """Revenue bands of survey respondents' firms (assumed shares; real head counts, at about $250,000 of
+    revenue per employee)."""
     return {
-        "under-100m": Band(share=0.35, employees=(20, 200), infrastructure_shift=-0.1),
-        "100m-1b": Band(share=0.30, employees=(200, 1000), infrastructure_shift=0.0),
-        "1b-5b": Band(share=0.20, employees=(1000, 3000), infrastructure_shift=0.05),
-        "over-5b": Band(share=0.15, employees=(3000, 8000), infrastructure_shift=0.1),
+        "under-100m": Band(share=0.35, employees=(20, 400), infrastructure_shift=-0.1),
+        "100m-1b": Band(share=0.30, employees=(400, 4000), infrastructure_shift=0.0),
+        "1b-5b": Band(share=0.20, employees=(4000, 20000), infrastructure_shift=0.05),
+        "over-5b": Band(share=0.15, employees=(20000, 150000), infrastructure_shift=0.1),
     }
 
 
@@ -351,6 +397,12 @@ class Population(Strict):
     platforms: tuple[Annotated[int, Field(ge=1, le=20)], Annotated[int, Field(ge=1, le=20)]] = Field(
         (1, 6), description="Range of AI platforms per firm, drawn uniformly"
     )
+    agents_per_firm: int | None = Field(
+        1200,
+        ge=12,
+        le=200_000,
+        description="Most employees simulated per firm; a larger firm is sampled by whole teams (firm.agents)",
+    )
 
     @model_validator(mode="after")
     def shares_sum_to_one(self) -> Population:
@@ -360,6 +412,14 @@ class Population(Strict):
             raise ValueError(f"band shares add up to {total:g}; they must add up to 1")
         if sum(self.industries.values()) <= 0:
             raise ValueError("industry weights must not all be zero")
+        reversed_bands = [
+            f"{name} [{low}, {high}]"
+            for name, band in self.bands.items()
+            for low, high in [band.employees]
+            if low > high
+        ]
+        if reversed_bands:
+            raise ValueError(f"bands' head counts must be [smallest, largest]; reversed: {', '.join(reversed_bands)}")
         return self
 
 
@@ -369,6 +429,9 @@ class Survey(Strict):
     regular_use_share: float = Field(
         0.5, ge=0, le=1, description="Regular users a function needs for the firm to 'regularly use AI' in it"
     )
+    scaling_pilots: int = Field(
+        1, ge=1, le=1000, description="Scaled pilots a 'scaling' 1,000-employee firm has; scales with use cases"
+    )
     full_scale_pilots: int = Field(
         3, ge=1, le=1000, description="Scaled pilots a 'fully scaled' 1,000-employee firm has; scales with use cases"
     )
@@ -376,7 +439,11 @@ class Survey(Strict):
         0.4, ge=0, le=1, description="Engaged share of employees a 'fully scaled' firm has at least"
     )
     ebit_threshold: float = Field(
-        1.0, ge=0, le=1000, description="Yearly value run-rate of live pilots that counts as 'EBIT impact'"
+        1.0,
+        ge=0,
+        le=1000,
+        description="Yearly value run-rate of live pilots that counts as 'EBIT impact' at 1,000 employees; "
+        "scales with use cases",
     )
     poc_window: int = Field(
         52, ge=1, le=1040, description="Weeks a proof of concept must have had to count in the POC outcomes"

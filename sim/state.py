@@ -44,7 +44,8 @@ class Workforce:
 class Organisation:
     """Per-team and per-firm state: structure, levers, psychological safety and firm-wide signals.
     Employees are stored contiguously by firm and by team, from `firm_start` and `team_start` (the first
-    member of each team is its manager).
+    member of each team is its manager). `firm_employees` is the real head count; `firm_agents` the employees
+    simulated, fewer where a firm is sampled by whole teams, each standing for `team_represents` of its teams.
 
     The last six fields are this week's conditions: the base levers as changed by active interventions,
     set afresh every week by sim.interventions before the rules read them."""
@@ -53,10 +54,13 @@ class Organisation:
     team_back_office: np.ndarray
     team_platform: np.ndarray
     team_members: np.ndarray
+    team_represents: np.ndarray
     team_start: np.ndarray
     team_base_safety: np.ndarray
     team_safety: np.ndarray
     firm_employees: np.ndarray
+    firm_agents: np.ndarray
+    firm_teams: np.ndarray
     firm_start: np.ndarray
     firm_use_cases: np.ndarray
     firm_threat: np.ndarray
@@ -93,11 +97,21 @@ class Organisation:
 
 
 def team_sizes(firm: Firm) -> np.ndarray:
-    """Head count per team: full teams of `team_size`, the remainder joining the last one."""
+    """Head count of each simulated team: full teams of `team_size`, the remainder joining the last one; or,
+    where the firm simulates fewer `agents` than it employs, as many full teams as fit in `agents`."""
+    if firm.agents is not None and firm.agents < firm.employees:
+        return np.full(max(1, firm.agents // firm.team_size), firm.team_size, dtype=np.int64)
     n_teams = max(1, firm.employees // firm.team_size)
     sizes = np.full(n_teams, firm.team_size, dtype=np.int64)
     sizes[-1] += firm.employees - sizes.sum()
     return sizes
+
+
+def teams_represented(firm: Firm) -> float:
+    """How many of the firm's real teams each simulated team stands for: 1 unless the firm is sampled, when
+    a sample of whole teams stands for all of them (super-individuals at the team level, Scheffer et al. 1995):
+    team-level mechanisms keep real team sizes, firm-level ones see the firm's real number of teams."""
+    return max(1, firm.employees // firm.team_size) / len(team_sizes(firm))
 
 
 def build_organisation(firms: list[Firm], params: Params, rng: np.random.Generator) -> tuple[Organisation, np.ndarray]:
@@ -105,6 +119,7 @@ def build_organisation(firms: list[Firm], params: Params, rng: np.random.Generat
     sizes = [team_sizes(f) for f in firms]
     team_firm = np.concatenate([np.full(len(s), i, dtype=np.int64) for i, s in enumerate(sizes)])
     counts = np.concatenate(sizes)
+    agents = np.array([s.sum() for s in sizes], dtype=np.int64)
     front_share = np.array([f.front_office_share for f in firms])[team_firm]
     culture = np.array([f.levers.culture for f in firms])
     infrastructure = np.array([f.levers.infrastructure for f in firms])
@@ -117,11 +132,16 @@ def build_organisation(firms: list[Firm], params: Params, rng: np.random.Generat
             team_back_office=rng.random(len(team_firm)) >= front_share,
             team_platform=choose_team_platforms(firms, team_firm, infrastructure, rng),
             team_members=counts.astype(np.float64),
+            team_represents=np.concatenate(
+                [np.full(len(s), teams_represented(f)) for s, f in zip(sizes, firms, strict=True)]
+            ),
             team_start=starts,
             team_base_safety=base_safety,
             team_safety=base_safety.copy(),
             firm_employees=np.array([f.employees for f in firms], dtype=np.float64),
-            firm_start=np.concatenate([[0], np.cumsum([f.employees for f in firms])[:-1]]).astype(np.int64),
+            firm_agents=agents.astype(np.float64),
+            firm_teams=np.array([max(1, f.employees // f.team_size) for f in firms], dtype=np.float64),
+            firm_start=np.concatenate([[0], np.cumsum(agents)[:-1]]).astype(np.int64),
             firm_use_cases=use_case_catalogue(firms, params),
             firm_threat=np.array([f.perceived_threat for f in firms]),
             firm_infrastructure=infrastructure,
@@ -164,7 +184,11 @@ def choose_team_platforms(
 def build_workforce(
     org: Organisation, counts: np.ndarray, params: Params, ties_per_employee: int, rng: np.random.Generator
 ) -> Workforce:
-    """Employees with Rogers-style innovativeness, Granovetter thresholds and initial attitude, anxiety, skill."""
+    """Employees with Rogers-style innovativeness, Granovetter thresholds and initial attitude, anxiety, skill.
+    The most innovative `initial_adopters` already use AI by choice at week 0, at an adopter's lowest usage
+    (none by default, when the tools are new; 12% in the shipped population, whose week 0 is mid-2023: 12% of
+    employed US adults had used ChatGPT for work by July 2023, Pew); nobody has yet integrated it into their
+    work."""
     team = np.repeat(np.arange(len(counts)), counts)
     firm = org.team_firm[team]
     n = len(team)
@@ -176,6 +200,7 @@ def build_workforce(
         a.initial + a.spread * rng.standard_normal(n) + a.innovativeness_weight * (innovativeness - 0.5), 0, 1
     )
     anxiety_mean = params.anxiety.baseline + params.anxiety.threat_weight * org.firm_threat[firm]
+    adopted = innovativeness >= 1 - params.adoption.initial_adopters
     return Workforce(
         firm=firm,
         team=team,
@@ -186,9 +211,9 @@ def build_workforce(
         attitude=prior.copy(),
         anxiety=np.clip(anxiety_mean + params.anxiety.spread * rng.standard_normal(n), 0, 1),
         skill=np.clip(params.skill.initial + params.skill.spread * rng.standard_normal(n), 0, 1),
-        usage=np.zeros(n),
+        usage=params.usage.committed_floor * adopted,
         engagement=np.zeros(n),
-        adopted=np.zeros(n, dtype=bool),
+        adopted=adopted,
         ties=draw_cross_team_ties(firm, team, org, ties_per_employee, rng),
     )
 
@@ -197,7 +222,7 @@ def draw_cross_team_ties(
     firm: np.ndarray, team: np.ndarray, org: Organisation, k: int, rng: np.random.Generator
 ) -> np.ndarray:
     """k ties per employee to random colleagues of the same firm, outside their own team where possible."""
-    firm_size = org.firm_employees.astype(np.int64)
+    firm_size = org.firm_agents.astype(np.int64)
     start, size = org.firm_start[firm][:, None], firm_size[firm][:, None]
     ties = start + np.floor(rng.random((len(team), k)) * size).astype(np.int64)
     for _ in range(3):

@@ -37,6 +37,7 @@ def interventions(draw, weeks: int) -> dict:
 def scenarios(draw) -> Scenario:
     """Small valid scenarios spanning the levers, sizes, industries, key parameters and interventions."""
     employees = draw(st.integers(10, 400))
+    team_size = draw(st.integers(3, min(60, employees)))
     weeks = draw(st.integers(1, 40))
     return Scenario.model_validate(
         {
@@ -44,7 +45,8 @@ def scenarios(draw) -> Scenario:
             "interventions": draw(st.lists(interventions(weeks), max_size=3)),
             "firm": {
                 "employees": employees,
-                "team_size": draw(st.integers(3, 60)),
+                "team_size": team_size,
+                "agents": draw(st.none() | st.integers(team_size, employees)),
                 "front_office_share": draw(unit),
                 "industry": draw(st.sampled_from(sorted(INDUSTRY_THREAT))),
                 "threat": draw(st.none() | unit),

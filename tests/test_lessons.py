@@ -4,10 +4,11 @@ should see, step by step (each step's settings given as the --set overrides the 
 Tolerances. Every claim is checked over the same eight seeds for every step (common random numbers, so
 steps differ only by their settings). A claim made of every run ("at least 90% use AI") must hold in each of
 the eight; a claim about an average ("more than five on average") is checked on the mean. The thresholds are
-the round numbers teaching.md states, and each sits well clear of what the model gives: at the time of
-writing the closest is the compliant share of lesson 1 (mean 0.67 against a claim of 0.5, about seven
-standard errors of the mean away), and the per-run claims have margins of at least 0.02 on shares or one
-pilot on counts below or above the most extreme of the eight runs. A change to the rules that moves a lesson
+the round numbers teaching.md states, and each sits clear of what the model gives: at the time of writing
+(2026-12-02) the closest are lesson 3's culture alone (a mean of 0.88 scaled pilots against a claim of at most
+one, about one standard error of the mean) and lesson 1's third step (engaged adopters at least 0.37 in every
+run against a claim of a third); the other per-run claims have margins of at least 0.02 on shares or one
+pilot on counts beyond the most extreme of the eight runs. A change to the rules that moves a lesson
 across its claim, not seed noise, is what these tests catch; the lesson or its text must then be revisited.
 """
 
@@ -75,8 +76,8 @@ def test_usage_not_adoption_without_the_mandate_usage_falls_but_engagement_does_
 def test_usage_not_adoption_safety_and_reassurance_give_the_same_dashboard_a_different_firm() -> None:
     results = lesson(USAGE, *SAFE_AND_RELAXED)
     assert (final(results, "usage_rate") >= 0.9).all()
-    assert (final(results, "engagement_rate") >= 0.4).all()
-    assert (final(results, "mean_anxiety") < 0.1).all()
+    assert (final(results, "engagement_rate") >= 1 / 3).all()
+    assert (final(results, "mean_anxiety") < 0.25).all()
 
 
 FRAGMENTATION = "fragmentation"

@@ -76,3 +76,46 @@ def test_a_population_run_writes_each_firms_survey_answers(cli, tmp_path) -> Non
     record = json.loads((out / "survey.json").read_text())
     assert set(record["rates"]) == set(record["definitions"]) == {t.name for t in TARGETS}
     assert record["rates"]["regular_use"] == pytest.approx(answers["regular_use"].mean())
+
+
+def test_a_firm_sampled_by_whole_teams_answers_like_the_whole_firm() -> None:
+    # Super-individuals (docs/ODD.md section 2): a 6,000-person firm simulated by 100 of its 500 teams, each
+    # standing for five, against the whole firm, over 12 seeds each. The sample has the firm's real number of
+    # proposals and the same firm means in expectation, so every headline figure's mean must agree within
+    # three standard errors of the difference (plus 1% of the larger mean, for figures with little spread).
+    def figures(*overrides: str) -> pd.DataFrame:
+        spec = load_scenario("baseline", ["firm.employees=6000", *overrides])
+        return pd.DataFrame([run(spec, seed).summary for seed in range(12)])
+
+    whole, sampled = figures(), figures("firm.agents=1200")
+    assert sampled["employees"].eq(6000).all()
+    for metric in ("pilots_proposed", "pilots_started", "pilots_reached_production", "usage_rate", "engagement_rate"):
+        a, b = whole[metric], sampled[metric]
+        se = np.sqrt(a.var() / len(a) + b.var() / len(b))
+        assert abs(a.mean() - b.mean()) <= 3 * se + 0.01 * max(a.mean(), b.mean()), (metric, a.mean(), b.mean(), se)
+
+
+def test_week_zero_is_mid_2023_in_the_population_and_the_introduction_of_ai_in_a_single_firm() -> None:
+    # docs/ODD.md 5.3: in the shipped population the most innovative 12% (Pew, July 2023) start as committed
+    # adopters at the lowest adopter's usage; nobody is engaged; no pilots. 1,000 employees give the share a
+    # binomial standard error of 0.01: three of them either side. A single firm by default starts when the
+    # tools arrive: nobody uses them.
+    assert load_scenario("population").params.adoption.initial_adopters == 0.12
+    assert not AdoptionModel(load_scenario("baseline"), rng=4).workforce.adopted.any()
+    model = AdoptionModel(load_scenario("baseline", ["params.adoption.initial_adopters=0.12"]), rng=4)
+    w = model.workforce
+    assert abs(w.adopted.mean() - 0.12) < 0.03
+    assert w.innovativeness[w.adopted].min() >= 0.88 > w.innovativeness[~w.adopted].max()
+    assert np.all(w.usage[w.adopted] == model.params.usage.committed_floor) and np.all(w.usage[~w.adopted] == 0)
+    assert np.all(w.engagement == 0) and len(model.pilots) == 0
+
+
+def test_scaling_asks_more_scaled_pilots_of_a_larger_firm() -> None:
+    # docs/ODD.md 7.23: "scaling" needs one scaled pilot up to about 1,080 employees, then in proportion to the
+    # use-case catalogue (square root of head count): 5 at 20,000, 10 at 100,000.
+    from sim.survey import catalogue_share
+
+    for employees, needed in ((200, 1), (1000, 1), (20000, 5), (100000, 10)):
+        spec = load_scenario("baseline", [f"firm.employees={employees}", "firm.agents=240"])
+        share = catalogue_share(AdoptionModel(spec, rng=0), spec.survey.scaling_pilots)[0]
+        assert int(np.ceil(share - 1e-9)) == needed, (employees, share)

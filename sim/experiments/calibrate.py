@@ -77,6 +77,7 @@ class FreeParameter:
 
 FREE_PARAMETERS: tuple[FreeParameter, ...] = (
     FreeParameter("params.adoption.p", 0.0005, 0.01, True, False, "Bass innovation: how many firms reach regular use"),
+    FreeParameter("params.adoption.q", 0.01, 0.3, True, False, "Bass imitation: how fast use spreads from the first"),
     FreeParameter(
         "params.engagement.growth", 0.03, 0.6, True, False, "how fast use deepens into engagement: depth, not breadth"
     ),
@@ -98,6 +99,21 @@ FREE_PARAMETERS: tuple[FreeParameter, ...] = (
     FreeParameter("params.pilots.stall", 0.005, 0.4, True, False, "stalling when not ready: POCs scrapped or produced"),
     FreeParameter(
         "params.pilots.abandon_after", 8, 104, False, True, "weeks stalled before abandoning: scrapped against limbo"
+    ),
+    FreeParameter(
+        "params.pilots.size_drag", 0.0, 2.0, False, False, "layers above a pilot: the size gradient, every stage"
+    ),
+    FreeParameter(
+        "params.pilots.scale_integration", 0.0, 0.3, False, False, "integration scaling needs: large firms' scaling"
+    ),
+    FreeParameter(
+        "params.pilots.proposal_elasticity", 0.3, 1.0, False, False, "proposals against head count: the size gradient"
+    ),
+    FreeParameter(
+        "params.usage.fear_of_missing_out", 0.2, 4.0, True, False, "self-protective use: the anxious use ratio"
+    ),
+    FreeParameter(
+        "params.anxiety.exposure", 0.0, 2.0, False, False, "anxiety from one's own use: the anxious use ratio"
     ),
 )
 
@@ -244,9 +260,15 @@ def repair_journal(folder: Path) -> None:
 def open_study(folder: Path, identity: dict[str, Any]) -> optuna.Study:
     """Create the folder's study, or reopen it after checking it was run with the same settings."""
     repair_journal(folder)
-    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(folder / STUDY_FILE)))
-    study = optuna.create_study(study_name=STUDY_NAME, storage=storage, direction="minimize", load_if_exists=True)
-    stored = study.user_attrs.get("identity")
+    try:
+        storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(folder / STUDY_FILE)))
+        study = optuna.create_study(study_name=STUDY_NAME, storage=storage, direction="minimize", load_if_exists=True)
+        stored = study.user_attrs.get("identity")
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, AssertionError, RecursionError) as exc:
+        raise InputError(
+            f"{folder / STUDY_FILE}: is not a journal of trials Optuna can read ({type(exc).__name__}: {exc}); it "
+            "was changed by hand or by another program. Give a new --out, or delete the folder to start over."
+        ) from None
     if stored is None:
         study.set_user_attr("identity", identity)
     elif stored != identity:
@@ -300,6 +322,15 @@ def score_start(study: optuna.Study, scenario: Scenario, seeds: list[int], pool:
     study.set_user_attr("start_objective", evaluation.objective)
 
 
+def in_ranges(values: dict[str, float]) -> dict[str, float]:
+    """The input's values, each brought inside its search range (the first trial of a new study)."""
+    bounded = {}
+    for f in FREE_PARAMETERS:
+        value = min(max(values[f.path], f.low), f.high)
+        bounded[f.path] = int(round(value)) if f.integer else float(value)
+    return bounded
+
+
 def optimise(
     study: optuna.Study, scenario: Scenario, settings: Settings, progress: Progress, pool: Executor | None
 ) -> None:
@@ -311,6 +342,8 @@ def optimise(
     if done >= settings.budget:
         return
     study.sampler = sampler(settings.seed, done)
+    if not study.trials:
+        study.enqueue_trial(in_ranges(free_values(scenario)))
 
     def trial_objective(trial: optuna.Trial) -> float:
         evaluation = evaluate(scenario, suggest(trial), seeds, pool)
