@@ -157,6 +157,8 @@ img.adoptsim-organisation { max-height: 72vh; }
 .adoptsim-history th:first-child, .adoptsim-compare th:first-child { text-align: left; }
 .adoptsim-scroll { overflow-x: auto; max-width: 100%; }
 .adoptsim-info { max-width: 60em; font-size: 18px; padding-bottom: 48px; }
+.adoptsim-info strong, .adoptsim-main strong { font-weight: 700; }
+.adoptsim-info hr { margin: 16px 0; }
 .adoptsim-changed { color: #b35806; font-weight: 600; }
 .v-navigation-drawer .v-input__slider .v-input__slot { flex-wrap: wrap; }
 .v-navigation-drawer .v-input__slider .v-label { flex: 1 0 100%; font-size: 16px !important; color: #222 !important;
@@ -769,7 +771,11 @@ def Page():
         with solara.lab.Tab(f"Runs ({len(runs.value)})"):
             Runs(runs.value, LESSON, lesson_values, base.weeks)
         with solara.lab.Tab("Info"):
-            solara.HTML(tag="div", unsafe_innerHTML=LESSON.guide_html + INFO_HTML, classes=["adoptsim-info"])
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=LESSON.guide_html + ("<hr>" if LESSON.guide_html else "") + INFO_HTML,
+                classes=["adoptsim-info"],
+            )
 
 
 SETTINGS = classroom_settings(scenario_from_environment(os.environ))
