@@ -76,9 +76,12 @@ def test_common_random_numbers_narrow_the_interval_of_the_difference():
     """Reassurance against the base in a 400-person firm, 16 replicates: once with the base's seeds (common
     random numbers), once with independent seeds. Employees' starting attitudes, anxieties and networks come
     first from the seed, so under common random numbers arm and base share them and the paired difference
-    cancels much of the spread between replicates. Measured width ratios: 0.37 to 0.53 across four sets of
-    independent seeds. Tolerance: were common random numbers no help, each ratio would be near the square
-    root of an F(15, 15) variable, below 0.7 less than one time in ten; the test demands it for three figures."""
+    cancels much of the spread between replicates. Measured width ratios (2026-12-02) across four sets of
+    independent seeds: usage 0.31 to 0.51, engagement 0.51 to 0.72, anxiety 0.36 to 0.43 (engagement gains
+    least: use without engagement feeds anxiety back, so arm and base drift apart). Tolerance: were common
+    random numbers no help, each ratio would be near the square root of an F(15, 15) variable: below 0.8
+    about one time in five, below 0.6 about one time in thirty. The test demands engagement below 0.8 and
+    usage and anxiety below 0.6, all at once."""
     plan = load_comparison(SHIPPED, ["firm.employees=400"], replicates=16)
     independent = [run_seed(plan.spec.seed + 1, r) for r in range(plan.spec.replicates)]
     base = run_replicates([plan.base], plan.seeds)
@@ -87,7 +90,7 @@ def test_common_random_numbers_narrow_the_interval_of_the_difference():
     for metric in ("usage_rate", "engagement_rate", "mean_anxiety"):
         low, high = paired_interval(values(paired, metric) - values(base, metric))
         low_ind, high_ind = paired_interval(values(unpaired, metric) - values(base, metric))
-        assert high - low < 0.7 * (high_ind - low_ind), metric
+        assert high - low < (0.8 if metric == "engagement_rate" else 0.6) * (high_ind - low_ind), metric
 
 
 def test_results_do_not_depend_on_the_number_of_workers(tmp_path):
