@@ -61,18 +61,11 @@ from typing import Any, Literal, get_args, get_origin
 import numpy as np
 
 from sim.errors import InputError
+from sim.experiments.design import DEFAULT_OUTCOMES
 
 IPYPARALLEL_WARNING = r"ipyparallel not installed"
 """The one warning EMA Workbench gives at import on a machine without ipyparallel (its optional cluster
 evaluator); it is filtered, nothing else is."""
-DEFAULT_OUTCOMES = (
-    "pilots_started",
-    "pilots_reached_production",
-    "pilots_scaled",
-    "usage_rate",
-    "engagement_rate",
-    "mean_anxiety",
-)
 SEED = "seed"
 """The keyword EMA passes each replicate's seed under."""
 

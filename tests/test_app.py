@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -68,12 +69,13 @@ def stop(server: subprocess.Popen) -> None:
         server.wait()
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app serving a lesson, started as a user would (`adoptsim app ... --no-browser`)."""
+@contextmanager
+def serving(lesson: str, folder: Path) -> Iterator[str]:
+    """A lesson served by the app as a user starts it (`adoptsim app LESSON --no-browser`), its log in
+    `folder`; yields the page's address and stops the server and everything it started on the way out."""
     port = free_port()
-    log = tmp_path_factory.mktemp("app") / "server.log"
-    command = [sys.executable, "-m", "sim", "app", LESSON, "--port", str(port), "--no-browser"]
+    log = folder / "server.log"
+    command = [sys.executable, "-m", "sim", "app", lesson, "--port", str(port), "--no-browser"]
     with log.open("w") as sink:
         server = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -81,6 +83,13 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/"
     finally:
         stop(server)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app serving a lesson, started as a user would."""
+    with serving(LESSON, tmp_path_factory.mktemp("app")) as url:
+        yield url
 
 
 def shown(page, locator) -> bytes:

@@ -13,14 +13,13 @@ The server is `adoptsim app` on 127.0.0.1, started in its own session and stoppe
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 
 import pytest
 
-from tests.test_app import free_port, stop, wait_for_port
+from tests.test_app import serving
 from tests.test_report import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 LESSON = "lessons/usage-not-adoption"
@@ -87,16 +86,8 @@ def chromium() -> None:
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app serving the usage-not-adoption lesson, started as a user would."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("app") / "server.log"
-    command = [sys.executable, "-m", "sim", "app", LESSON, "--port", str(port), "--no-browser"]
-    with log.open("w") as sink:
-        server = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for_port(port, server, log)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        stop(server)
+    with serving(LESSON, tmp_path_factory.mktemp("app")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -13,14 +13,12 @@ import colorsys
 import csv
 import io
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.test_app import free_port, stop, wait_for_port
+from tests.test_app import serving
 from tests.test_report import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 LESSON = "lessons/three-foundations"
@@ -55,16 +53,8 @@ def test_the_lesson_guide_in_the_info_tab_leaves_out_what_students_should_see() 
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app serving the three-foundations lesson, started as a user would."""
     require_chromium()
-    port = free_port()
-    log = tmp_path_factory.mktemp("app") / "server.log"
-    command = [sys.executable, "-m", "sim", "app", LESSON, "--port", str(port), "--no-browser"]
-    with log.open("w") as sink:
-        server = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for_port(port, server, log)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        stop(server)
+    with serving(LESSON, tmp_path_factory.mktemp("app")) as url:
+        yield url
 
 
 @pytest.fixture
