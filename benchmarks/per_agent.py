@@ -39,6 +39,7 @@ from mesa.datacollection import DataCollector
 
 from sim.model import Streams
 from sim.pilots import ABANDONED, ACTIVE, BACK, FRONT, IDEA, MERGED, PILOT, POC, PRODUCTION, SCALED, STAGES, STALLED
+from sim.pilots import bought_share, size_elasticity
 from sim.schema import Params, Scenario
 from sim.state import SHARED_PLATFORM, Organisation, Workforce, build_organisation, build_workforce
 
@@ -60,6 +61,9 @@ class Firm(mesa.Agent):
     def __init__(self, model: PerAgentModel, org: Organisation, index: int) -> None:
         super().__init__(model)
         self.size = float(org.firm_employees[index])
+        self.teams = float(org.firm_teams[index])
+        self.elasticity = float(size_elasticity(org, model.params.pilots)[index])
+        self.bought_share = float(bought_share(org.firm_employees[index : index + 1], model.params.pilots)[0])
         self.use_cases = int(org.firm_use_cases[index])
         self.base_threat = float(org.firm_threat[index])
         self.base_mandate = float(org.firm_mandate[index])
@@ -120,9 +124,12 @@ class Team(mesa.Agent):
     """A team of a firm: its function, platform, this week's conditions (threat, mandate, champions), its
     psychological safety, what its members see of each other, and the pilots it proposes."""
 
-    def __init__(self, model: PerAgentModel, firm: Firm, back_office: bool, platform: int, base_safety: float) -> None:
+    def __init__(
+        self, model: PerAgentModel, firm: Firm, back_office: bool, platform: int, base_safety: float, represents: float
+    ) -> None:
         super().__init__(model)
         self.firm = firm
+        self.represents = represents
         self.back_office = back_office
         self.platform = platform
         self.base_safety = base_safety
@@ -166,15 +173,20 @@ class Team(mesa.Agent):
         """The members' mean attitude, deepened by engagement (not by mere usage)."""
         return sum(member.attitude * (0.5 + member.engagement) for member in self.members) / len(self.members)
 
+    def proposal_rate(self) -> float:
+        """Expected new ideas this week: in proportion to the team's enthusiasm, for every team it stands for, and
+        growing with the firm's head count to the power `proposal_elasticity`."""
+        return self.model.params.pilots.intake * self.enthusiasm() * self.represents * self.firm.elasticity
+
     def propose_pilots(self) -> None:
-        """New ideas arrive in proportion to the team's enthusiasm."""
-        for _ in range(self.rng.poisson(self.model.params.pilots.intake * self.enthusiasm())):
+        """New ideas arrive at the team's proposal rate."""
+        for _ in range(self.rng.poisson(self.proposal_rate())):
             self.propose_pilot()
 
     def propose_pilot(self) -> None:
-        """One idea: its kind, use case, value, depth and sponsorship. Governance reviews it with a chance that
-        grows with the firm's governance and merges it if it duplicates a live pilot (one proposed this week
-        included); otherwise it becomes a pilot, remembering the pilot it duplicates."""
+        """One idea: its kind, use case, value, depth, sponsorship and whether it is bought. Governance reviews it
+        with a chance that grows with the firm's governance and merges it if it duplicates a live pilot (one
+        proposed this week included); otherwise it becomes a pilot, remembering the pilot it duplicates."""
         pp = self.model.params.pilots
         firm = self.firm
         kind = BACK if self.random.random() < self.back_office_chance() else FRONT
@@ -183,12 +195,13 @@ class Team(mesa.Agent):
         value = scale * self.random.lognormvariate(0, pp.value_spread)
         depth = clip01(self.random.gauss(depth_mean, pp.depth_spread))
         aligned = self.random.random() < firm.direction
+        bought = self.random.random() < firm.bought_share
         reviewed = self.random.random() < pp.duplicate_detection * firm.governance
         original = firm.earliest_live_pilot(kind, use_case)
         if original is not None and reviewed:
             firm.duplicates_merged += 1
             return
-        Pilot(self.model, self, kind, use_case, value, depth, aligned, original)
+        Pilot(self.model, self, kind, use_case, value, depth, aligned, bought, original)
 
     def back_office_chance(self) -> float:
         """Shiny objects: without strategic direction even back-office teams pick visible front-office quick
@@ -245,8 +258,8 @@ class Employee(mesa.Agent):
         self.update_skill()
 
     def update_anxiety(self) -> None:
-        """Anxiety moves toward a target raised by threat, colleagues' fear and seen automation,
-        lowered by skill and the team's safety."""
+        """Anxiety moves toward a target raised by threat, colleagues' fear, seen automation and one's own use not
+        made one's own, lowered by skill and the team's safety."""
         a = self.model.params.anxiety
         team, firm = self.team, self.firm
         automation = firm.automation / (1 + firm.automation)
@@ -255,6 +268,7 @@ class Employee(mesa.Agent):
             + a.threat_weight * team.threat
             + a.peer_weight * team.mean_anxiety
             + a.automation_weight * team.threat * automation
+            + a.exposure * self.usage * (1 - self.engagement)
             - a.skill_relief * self.skill
             - a.safety_relief * team.safety
         )
@@ -332,6 +346,7 @@ class Pilot(mesa.Agent):
         value: float,
         depth: float,
         aligned: bool,
+        bought: bool,
         duplicate_of: Pilot | None,
     ) -> None:
         super().__init__(model)
@@ -343,6 +358,7 @@ class Pilot(mesa.Agent):
         self.depth = depth
         self.platform = team.platform
         self.aligned = aligned
+        self.bought = bought
         self.duplicate_of = duplicate_of
         self.stage = IDEA
         self.status = ACTIVE
@@ -384,14 +400,16 @@ class Pilot(mesa.Agent):
 
     def readiness(self) -> float:
         """How ready the owning team and firm are to move the pilot on, in [0, 1]: the team's engagement,
-        infrastructure against the use case's depth (from the pilot stage on), strategic sponsorship, and the
-        firm's size (larger firms move slower)."""
+        infrastructure against the use case's depth (from the pilot stage on; deeper to scale from production, by
+        `scale_integration` per tenfold number of teams), strategic sponsorship, and the firm's size (larger
+        firms move slower)."""
         pp = self.model.params.pilots
         firm = self.firm
         engagement = pp.base_readiness + (1 - pp.base_readiness) * min(
             1.0, self.team.mean_engagement() / pp.engagement_need
         )
-        fit = 1 / (1 + math.exp(-pp.fit_sharpness * (firm.infrastructure - self.depth))) if self.stage >= PILOT else 1.0
+        depth = self.depth + (pp.scale_integration * math.log10(firm.teams) if self.stage == PRODUCTION else 0.0)
+        fit = 1 / (1 + math.exp(-pp.fit_sharpness * (firm.infrastructure - depth))) if self.stage >= PILOT else 1.0
         sponsor = 1.0 if self.aligned else 1 - pp.sponsorship
         size = 1 / (1 + pp.size_drag * math.log10(max(firm.size, 100) / 100))
         return engagement * fit * sponsor * size
@@ -404,9 +422,12 @@ class Pilot(mesa.Agent):
         return receivers * interop / (1 + self.rivals)
 
     def advance_or_stall(self, ready: float) -> None:
-        """Competing weekly hazards: move to the next stage, or (before production) stall."""
+        """Competing weekly hazards: move to the next stage (a bought tool faster past the proof of concept), or
+        (before production) stall."""
         pp = self.model.params.pilots
         hazard = pp.advance[self.stage] * ready * self.firm.learning()
+        if self.bought and self.stage >= POC:
+            hazard *= pp.bought_advantage
         stall_hazard = pp.stall * (1 - ready)
         if self.stage == PRODUCTION:
             hazard *= self.scaling_conditions()
@@ -485,7 +506,7 @@ def model_reporters(p: Params) -> dict[str, Callable[[PerAgentModel], float]]:
     without intervention costs, as the model has no interventions."""
     return {
         "week": lambda model: model.week,
-        "employees": lambda model: len(model.employees),
+        "employees": lambda model: int(model.firm.size),
         "usage_rate": employee_share("usage", p.usage.user_threshold),
         "engagement_rate": employee_share("engagement", p.engagement.engaged_threshold),
         "adopted_share": employee_mean("adopted"),
@@ -528,9 +549,13 @@ class PerAgentModel(mesa.Model):
     def create_teams(self, org: Organisation) -> list[Team]:
         """One agent per team of the initial organisation."""
         return [
-            Team(self, self.firm, back_office, platform, base_safety)
-            for back_office, platform, base_safety in zip(
-                org.team_back_office.tolist(), org.team_platform.tolist(), org.team_base_safety.tolist(), strict=True
+            Team(self, self.firm, back_office, platform, base_safety, represents)
+            for back_office, platform, base_safety, represents in zip(
+                org.team_back_office.tolist(),
+                org.team_platform.tolist(),
+                org.team_base_safety.tolist(),
+                org.team_represents.tolist(),
+                strict=True,
             )
         ]
 

@@ -3,8 +3,8 @@
 `PerAgentOnEngineDraws` takes, in each phase of a week, the draws the engine takes in that phase from the
 engine's stream for that source of chance (sim.model.Streams, spawned from the same seed), in the engine's
 order (all employees' uniforms; each team's Poisson count; per proposal its kind, use case, merge check,
-value, depth and sponsorship, column by column; per unfinished pilot one uniform, active pilots first), and
-hands them out in the order the agents ask for them. Each phase must use up exactly the draws the engine
+value, depth, sponsorship and buy-or-build, column by column; per unfinished pilot one uniform, active pilots
+first), and hands them out in the order the agents ask for them. Each phase must use up exactly the draws the engine
 took. With the same draws, both implementations must end in the same state: every employee's state, every
 team's safety, every pilot's attributes, the firm's signals and value, and every figure of every week's
 record. A change to the engine's rules, draws or record that the per-agent model does not follow fails it.
@@ -36,6 +36,7 @@ PILOT_COLUMNS = (
     "depth",
     "platform",
     "aligned",
+    "bought",
     "duplicate_of",
     "stage",
     "status",
@@ -113,13 +114,14 @@ class PerAgentOnEngineDraws(PerAgentModel):
         """Proposals on the engine's draws: every team's count, then each column over all proposals (drawing
         nothing when there are none, as the engine)."""
         pp, stream = self.params.pilots, self.streams.proposals
-        counts = stream.poisson([pp.intake * team.enthusiasm() for team in self.team_list])
+        counts = stream.poisson([team.proposal_rate() for team in self.team_list])
         n = int(counts.sum())
         kind, use_case, merge = (stream.random(n) for _ in range(3))
         value = stream.lognormal(0, pp.value_spread, n)
         depth = stream.standard_normal(n)
         aligned = stream.random(n)
-        uniforms = np.column_stack([kind, use_case, aligned, merge]).ravel()
+        bought = stream.random(n)
+        uniforms = np.column_stack([kind, use_case, aligned, bought, merge]).ravel()
         with self.feeding(Feed(uniforms.tolist(), counts.tolist(), value.tolist(), depth.tolist())):
             super().propose_pilots()
 

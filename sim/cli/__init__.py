@@ -1,38 +1,63 @@
 """The `adoptsim` command line.
 
 Exit codes: 0 success; 2 bad input (the message names the file, field, value and what is allowed);
-1 an internal error. Each command lives in its own module of this package.
+1 an internal error. Each command lives in its own module of this package, imported only when the command
+line holds that command (or asks for the list of all): `adoptsim run` does not load what a sweep, a
+calibration or the app need.
 """
 
 from __future__ import annotations
 
+import sys
+from importlib import import_module
+
 import typer
 
-from sim.cli import compare, run, scenarios
-from sim.cli.calibration import calibrate_command, validate_command
-from sim.cli.classroom import animate_command, app_command
-from sim.cli.discover import discover_command
-from sim.cli.sweep import sensitivity_command, sweep_command
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("sim.cli.run", "run_command"),
+    "scenarios": ("sim.cli.scenarios", "app"),
+    "compare": ("sim.cli.compare", "compare_command"),
+    "report": ("sim.cli.compare", "report_command"),
+    "app": ("sim.cli.classroom", "app_command"),
+    "animate": ("sim.cli.classroom", "animate_command"),
+    "sweep": ("sim.cli.sweep", "sweep_command"),
+    "sensitivity": ("sim.cli.sweep", "sensitivity_command"),
+    "discover": ("sim.cli.discover", "discover_command"),
+    "calibrate": ("sim.cli.calibration", "calibrate_command"),
+    "validate": ("sim.cli.calibration", "validate_command"),
+}
+"""Every command, in the order `adoptsim --help` lists them: its module and its function (or sub-app)."""
 
-app = typer.Typer(
-    help="adoptsim: an agent-based simulation of how organisations adopt AI, and why most pilots never scale.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-app.command("run")(run.run_command)
-app.add_typer(scenarios.app, name="scenarios")
-app.command("compare")(compare.compare_command)
-app.command("report")(compare.report_command)
-app.command("app")(app_command)
-app.command("animate")(animate_command)
-app.command("sweep")(sweep_command)
-app.command("sensitivity")(sensitivity_command)
-app.command("discover")(discover_command)
-app.command("calibrate")(calibrate_command)
-app.command("validate")(validate_command)
+
+def build(names: list[str] | None = None) -> typer.Typer:
+    """The command line with the named commands (all by default), importing only their modules."""
+    app = typer.Typer(
+        help="adoptsim: an agent-based simulation of how organisations adopt AI, and why most pilots never scale.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    for name, (module, attribute) in COMMANDS.items():
+        if names is None or name in names:
+            command = getattr(import_module(module), attribute)
+            if isinstance(command, typer.Typer):
+                app.add_typer(command, name=name)
+            else:
+                app.command(name)(command)
+    if names is not None:
+        app.callback()(lambda: None)  # a group even with one command: `adoptsim run ...` as with all of them
+    return app
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`sim.cli.app`: the whole command line, built on first use."""
+    if name == "app":
+        globals()["app"] = build()
+        return globals()["app"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """Entry point of the `adoptsim` console script."""
-    app()
+    command = sys.argv[1] if len(sys.argv) > 1 else None
+    build([command] if command in COMMANDS else None)()
