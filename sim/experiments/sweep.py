@@ -152,7 +152,7 @@ def run_in_pool(tasks: list[Task], workers: int, record: Record) -> None:
     module once, so workers do not each spend seconds importing the model. On the way out (finished, or
     interrupted) runs not started are cancelled and the few in flight are waited for."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", __name__])
+    context.set_forkserver_preload(["__main__", __name__, "sim.warm_kernels"])
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=ignore_interrupts)
     try:
         futures = {pool.submit(evaluate, task): task.spec.index for task in tasks}
