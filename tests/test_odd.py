@@ -212,7 +212,9 @@ def attribute_classes() -> dict[str, str]:
 
 def called_rules() -> list[str]:
     """The rules step calls, in the order they run (arguments before the call that takes them), as they are
-    named in ODD.md: `function` for module functions, `Class.method` for methods of the model's parts."""
+    named in ODD.md: `function` for module functions, `Class.method` for methods of the model's parts. The
+    compiled kernels (`self.compiled`) run the same rules and are not rules of their own: ODD 3.1 says so and
+    tests/test_kernels.py proves them equal to the functions listed here."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(AdoptionModel.step)))
     aliases, classes = module_aliases(), attribute_classes()
     order: list[str] = []
@@ -223,6 +225,8 @@ def called_rules() -> list[str]:
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             return
         base, method = node.func.value, node.func.attr
+        if isinstance(base, ast.Attribute) and base.attr == "compiled":
+            return
         if isinstance(base, ast.Name) and base.id in aliases:
             order.append(method)
         elif isinstance(base, ast.Name) and base.id == "self" and method in vars(AdoptionModel):
