@@ -29,7 +29,8 @@ import numpy as np
 
 from benchmarks.before import use_engine_before
 from sim.experiments.calibrate import calibration_scenario, evaluate, free_values
-from sim.experiments.targets import CALIBRATION_STREAM, replicate_pool, replicate_seeds
+from sim.experiments.execution import worker_pool
+from sim.experiments.targets import CALIBRATION_STREAM, replicate_seeds
 from sim.scenario import load_scenario
 
 TARGET_GAIN = 3.0
@@ -61,7 +62,7 @@ def main() -> int:
     context = multiprocessing.get_context("forkserver")
     print(f"cores available to this process: {len(os.sched_getaffinity(0))}")
     with (
-        replicate_pool(2) as pool,
+        worker_pool(2, ["sim.experiments.targets"]) as pool,
         ProcessPoolExecutor(2, mp_context=context, initializer=use_engine_before) as before_pool,
     ):
         evaluate(scenario, values, seeds[:2], pool)

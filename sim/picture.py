@@ -12,22 +12,19 @@ from __future__ import annotations
 import io
 from typing import Protocol
 
-import matplotlib
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PatchCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle
+from PIL import Image
 
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-from matplotlib.artist import Artist  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.collections import LineCollection, PatchCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Circle  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from sim.classroom import FUNNEL_LABELS, PilotNames, funnel_counts  # noqa: E402
-from sim.model import AdoptionModel  # noqa: E402
-from sim.state import Organisation  # noqa: E402
+from sim.classroom import FUNNEL_LABELS, PilotNames, funnel_counts
+from sim.model import AdoptionModel
+from sim.state import Organisation
 
 STATE_LABELS = ("non-user", "anxious / compliant user", "committed user", "engaged adopter")
 """The four visible states (sim.metrics.employee_states) as the legend names them."""

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from sim.agents import EMPLOYEE_STATES  # noqa: E402
-from sim.metrics import COUNT_COLUMNS  # noqa: E402
-from sim.pilots import KINDS, STAGES  # noqa: E402
-from sim.run import RunResult  # noqa: E402
+from sim.agents import EMPLOYEE_STATES
+from sim.metrics import COUNT_COLUMNS
+from sim.pilots import KINDS, STAGES
+from sim.run import RunResult
 
 STATE_COLOURS = ("#bdbdbd", "#e6550d", "#6baed6", "#2171b5")
 OUTCOME_COLOURS = {

@@ -8,6 +8,7 @@ calibration or the app need.
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib import import_module
 
@@ -29,8 +30,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
 """Every command, in the order `adoptsim --help` lists them: its module and its function (or sub-app)."""
 
 
+def figures_to_files() -> None:
+    """The command line draws figures into files, never windows: it chooses matplotlib's non-interactive
+    backend for itself and the processes it starts (workers, the app's server). Library modules choose none,
+    so importing sim in a notebook keeps the notebook's backend."""
+    os.environ["MPLBACKEND"] = "Agg"
+    if "matplotlib" in sys.modules:
+        sys.modules["matplotlib"].use("Agg")
+
+
 def build(names: list[str] | None = None) -> typer.Typer:
     """The command line with the named commands (all by default), importing only their modules."""
+    figures_to_files()
     app = typer.Typer(
         help="adoptsim: an agent-based simulation of how organisations adopt AI, and why most pilots never scale.",
         no_args_is_help=True,

@@ -32,6 +32,7 @@ from matplotlib.figure import Figure
 
 from sim.errors import InputError
 from sim.experiments import identifiability
+from sim.experiments.execution import worker_pool
 from sim.experiments.targets import (
     CALIBRATION_STREAM,
     OBJECTIVE_DEFINITION,
@@ -40,7 +41,6 @@ from sim.experiments.targets import (
     bands_argument,
     objective,
     rates_table,
-    replicate_pool,
     replicate_seeds,
     run_replicates,
     save_figure,
@@ -445,7 +445,8 @@ def calibrate(
     scenario = calibration_scenario(base, settings.firms, settings.scenario)
     make_folder(folder)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    with exclusive(folder), replicate_pool(min(workers, RESCORING_FACTOR * settings.replicates)) as pool:
+    processes = min(workers, RESCORING_FACTOR * settings.replicates)
+    with exclusive(folder), worker_pool(processes, ["sim.experiments.targets"]) as pool:
         study = open_study(folder, settings.identity(scenario))
         interrupted = fail_interrupted(study)
         progress = progress or Progress()

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-import multiprocessing
 import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +27,7 @@ from scipy import stats
 
 from sim.errors import InputError
 from sim.experiments.design import run_seed
+from sim.experiments.execution import worker_pool
 from sim.output import FLOAT_FORMAT, versions, write_json
 from sim.plots import firm_totals
 from sim.run import run
@@ -263,13 +263,13 @@ def run_comparison(plan: Plan, workers: int = 1, on_run: Callable[[], None] | No
 def run_replicates(
     scenarios: list[Scenario], seeds: list[int], workers: int = 1, on_run: Callable[[], None] | None = None
 ) -> list[Outcome]:
-    """Every scenario with every seed, in that order whatever the number of worker processes. Workers
-    start from a fork server: forking this process directly is unsafe once it runs threads (BLAS, a GUI)."""
+    """Every scenario with every seed, in that order whatever the number of worker processes (the local
+    worker pool of sim.experiments.execution)."""
     tasks = [(scenario, seed) for scenario in scenarios for seed in seeds]
     if workers <= 1:
         return [finished(evaluate(*task), on_run) for task in tasks]
     outcomes: list[Outcome | None] = [None] * len(tasks)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+    with worker_pool(workers, [__name__]) as pool:
         futures = {pool.submit(evaluate, *task): i for i, task in enumerate(tasks)}
         for future in as_completed(futures):
             outcomes[futures[future]] = finished(future.result(), on_run)

@@ -43,7 +43,6 @@ from sim.scenario import (
     load_scenario,
     read_yaml,
     schema_node,
-    short_repr,
     validate,
 )
 from sim.schema import Scenario, Strict

@@ -12,18 +12,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from sim.experiments.compare_figures import panel_grid  # noqa: E402
-from sim.experiments.design import Plan  # noqa: E402
-from sim.experiments.sweep import atomic_write  # noqa: E402
+from sim.experiments.compare_figures import panel_grid
+from sim.experiments.design import Plan
+from sim.experiments.sweep import atomic_write
 
 BAND = (0.1, 0.5, 0.9)
 """Quantiles drawn over the runs at a level: the band's edges and the median line."""

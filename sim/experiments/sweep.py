@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import multiprocessing
 import os
 import re
-import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -37,6 +35,7 @@ from pydantic import ValidationError
 
 from sim.errors import InputError
 from sim.experiments.design import Experiment, Plan, RunSpec, build_plan, scenario_with, series_points
+from sim.experiments.execution import worker_pool
 from sim.output import versions
 from sim.plots import firm_totals
 from sim.run import RunResult, run
@@ -141,25 +140,13 @@ def run_here(tasks: list[Task], record: Record) -> None:
         record(evaluate(task))
 
 
-def ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the parent, which stops the sweep and keeps what is saved."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def run_in_pool(tasks: list[Task], workers: int, record: Record) -> None:
-    """Tasks in a local pool of worker processes, each row recorded as its run finishes. Workers start from
-    a fork server (forking this process directly is unsafe once it runs threads) that has imported this
-    module once, so workers do not each spend seconds importing the model. On the way out (finished, or
-    interrupted) runs not started are cancelled and the few in flight are waited for."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", __name__, "sim.warm_kernels"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=ignore_interrupts)
-    try:
+    """Tasks in the local worker pool (sim.experiments.execution), each row recorded as its run finishes; on
+    the way out (finished, or interrupted) runs not started are cancelled and the few in flight waited for."""
+    with worker_pool(workers, ["__main__", __name__]) as pool:
         futures = {pool.submit(evaluate, task): task.spec.index for task in tasks}
         for future in as_completed(futures):
             record(settled(future, futures[future]))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_locally(tasks: list[Task], record: Record, workers: int) -> None:

@@ -10,29 +10,23 @@ arguments are kept beside the numbers (`Target.argument`) and in docs/ODD.md sec
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from collections.abc import Callable
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from scipy import stats
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from sim.experiments.sweep import ignore_interrupts  # noqa: E402
-from sim.run import run  # noqa: E402
-from sim.schema import Scenario  # noqa: E402
-from sim.survey import population_rates, survey_frame  # noqa: E402
+from sim.run import run
+from sim.schema import Scenario
+from sim.survey import population_rates, survey_frame
 
 CONFIDENCE = 0.95
 CALIBRATION_STREAM = 1
@@ -200,19 +194,6 @@ def run_replicate(scenario: Scenario, seed: int, employees: bool) -> Replicate:
         else None
     )
     return Replicate(seed, frame, population_rates(model, frame), states)
-
-
-@contextmanager
-def replicate_pool(workers: int) -> Iterator[Executor | None]:
-    """Worker processes for replicates, or None when one worker suffices (replicates then run here). Workers
-    start from a fork server that has imported the model once, and leave Ctrl-C to this process."""
-    if workers <= 1:
-        yield None
-        return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__, "sim.warm_kernels"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=ignore_interrupts) as pool:
-        yield pool
 
 
 def run_replicates(

@@ -19,10 +19,11 @@ from matplotlib.figure import Figure
 
 from sim.errors import InputError
 from sim.experiments import targets
+from sim.experiments.execution import worker_pool
 from sim.output import versions, write_json
+from sim.population import LEVERS
 from sim.scenario import scenario_digest
 from sim.schema import Scenario
-from sim.population import LEVERS
 from sim.survey import SIZE_BANDS, SURVEY_STAGES, definitions, weighted_quantile
 
 DEFAULT_SCENARIO = "population"
@@ -76,7 +77,7 @@ def validate_population(
     """Run the population `replicates` times, on `workers` processes, with seeds from the validation stream;
     the result does not depend on the number of workers."""
     seeds = targets.replicate_seeds(seed, replicates, targets.VALIDATION_STREAM)
-    with targets.replicate_pool(min(workers, replicates)) as pool:
+    with worker_pool(min(workers, replicates), [targets.__name__]) as pool:
         return Validation(scenario, targets.run_replicates(scenario, seeds, on_replicate, pool))
 
 
