@@ -32,6 +32,7 @@ from pathlib import Path
 
 import markdown
 import numpy as np
+import reacton.core
 import solara
 import solara.lab
 
@@ -273,6 +274,21 @@ def advance(model: ClassroomModel, weeks: int) -> None:
             if model.finished:
                 break
             model.step()
+
+
+def wait_for_the_screen(render_context) -> None:
+    """Return once no render pass of the page is under way.
+
+    A state change made while another thread renders is left to that thread, which then renders again; a play
+    loop that changes the week faster than a pass takes keeps that thread rendering until the framework gives
+    up ("Too many renders triggered"), which a slow machine at a 1 ms play interval reached. Waiting for the
+    page's render lock before each change makes every frame a pass of its own: the change then renders in the
+    play loop's own thread, and the loop can never outrun the screen. (reacton keeps the lock as
+    `thread_lock`; without it, as in a reacton that renamed it, this waits for nothing.)"""
+    lock = getattr(render_context, "thread_lock", None)
+    if lock is not None:
+        with lock:
+            pass
 
 
 def picture_png(live: LiveFigure, model: ClassroomModel) -> bytes:
@@ -670,6 +686,7 @@ def Controls(
     interval = solara.use_reactive(PLAY_INTERVAL)
     per_frame = solara.use_reactive(1)
     current = model.value
+    render_context = reacton.core.get_render_context(required=False)
 
     def keep(run_model: ClassroomModel) -> None:
         """Add the run to the history once, if it has moved at all."""
@@ -683,6 +700,7 @@ def Controls(
         while playing.value and model.value is current and not current.finished:
             time.sleep(interval.value / 1000)
             advance(current, per_frame.value)
+            wait_for_the_screen(render_context)
             frame.set(frame.value + 1)
         if model.value is current and current.finished:
             keep(current)
