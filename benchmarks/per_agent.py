@@ -38,8 +38,22 @@ import numpy as np
 from mesa.datacollection import DataCollector
 
 from sim.model import Streams
-from sim.pilots import ABANDONED, ACTIVE, BACK, FRONT, IDEA, MERGED, PILOT, POC, PRODUCTION, SCALED, STAGES, STALLED
-from sim.pilots import bought_share, size_elasticity
+from sim.pilots import (
+    ABANDONED,
+    ACTIVE,
+    BACK,
+    FRONT,
+    IDEA,
+    MERGED,
+    PILOT,
+    POC,
+    PRODUCTION,
+    SCALED,
+    STAGES,
+    STALLED,
+    bought_share,
+    size_elasticity,
+)
 from sim.schema import Params, Scenario
 from sim.state import SHARED_PLATFORM, Organisation, Workforce, build_organisation, build_workforce
 

@@ -213,3 +213,28 @@ def run_on_engine_draws(scenario: Scenario, seed: int) -> Differences:
         engine.step()
         agents.step()
     return compare(paired_state(engine, agents))
+
+
+CHECKED = ("baseline", "fragmented", "vanguard", "anxious-mandate")
+"""The shipped scenarios the quick check runs: pilots stalling, duplicates and platforms, scaling, a mandate."""
+
+
+def main(weeks: int = 52, seed: int = 7) -> int:
+    """Run each checked scenario on the engine's draws; print one line each; exit 1 when any differs."""
+    from sim.scenario import load_scenario
+
+    failed = []
+    for name in CHECKED:
+        differences = run_on_engine_draws(load_scenario(name, [f"weeks={weeks}"]), seed)
+        print(
+            f"{name:16s} largest float difference {differences.largest:.1e} "
+            f"({differences.largest_where or 'none'}), mismatches: {', '.join(differences.mismatched) or 'none'}: "
+            f"{'PASS' if differences.same else 'FAIL'}"
+        )
+        if not differences.same:
+            failed.append(name)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -27,7 +27,7 @@ Each field is named by its dotted path, as in `--set` and experiment files, and 
 True/false fields become BooleanParameters. In EMA's tables a field's name is its path with dots (and
 dashes) as underscores, firm.levers.culture as firm_levers_culture (EMA wants Python identifiers);
 `ema_name` gives it and `model.function.paths` maps names back to paths. Every value is set on the base
-scenario with the scenario module's own setter and checked like a `--set` (sim.experiments.design.scenario_with,
+scenario with the scenario module's own setter and checked like a `--set` (sim.scenario.scenario_with,
 over sim.scenario.apply_override), so a range the schema does not allow is refused before anything runs.
 
 Seeds: replicate r of every experiment runs with the seed `SeedSequence(seed, spawn_key=(r,))`, the same for
@@ -55,6 +55,7 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal, get_args, get_origin
 
@@ -62,6 +63,7 @@ import numpy as np
 
 from sim.errors import InputError
 from sim.experiments.design import DEFAULT_OUTCOMES
+from sim.experiments.execution import run_seed
 
 IPYPARALLEL_WARNING = r"ipyparallel not installed"
 """The one warning EMA Workbench gives at import on a machine without ipyparallel (its optional cluster
@@ -99,8 +101,8 @@ class AdoptsimFunction:
 
     def __call__(self, seed: int = 0, **values: Any) -> dict[str, float]:
         """Run one experiment and return its outcomes."""
-        from sim.experiments.design import scenario_with
         from sim.run import run
+        from sim.scenario import scenario_with
 
         settings = {self.paths[name]: plain(value) for name, value in values.items()}
         result = run(scenario_with(self.base, settings, "EMA experiment"), seed=int(seed))
@@ -169,24 +171,15 @@ def adoptsim_model(
 
 
 def load_scenario_from(scenario: Any, overrides: list[str]) -> Any:
-    """A Scenario object with PATH=VALUE overrides, set like --set."""
-    from sim.experiments.design import scenario_with
-    from sim.scenario import parse_yaml
+    """A Scenario object with PATH=VALUE overrides, set as --set sets them (the scenario module's setter)."""
+    from sim.scenario import apply_override, validate
 
-    values = {}
+    if not overrides:
+        return scenario
+    data = scenario.model_dump(mode="json")
     for assignment in overrides:
-        path, sep, raw = assignment.partition("=")
-        if not sep:
-            raise InputError(f"override {assignment!r}: expected PATH=VALUE, for example firm.levers.culture=0.8.")
-        values[path.strip()] = parse_yaml(raw, f"override {assignment!r}")
-    return scenario_with(scenario, values, "overrides") if values else scenario
-
-
-def run_seed(seed: int, replicate: int) -> int:
-    """Replicate r's seed, as the sweeps derive run seeds (sim.experiments.design.run_seed)."""
-    from sim.experiments.design import run_seed as derive
-
-    return derive(seed, replicate)
+        apply_override(data, assignment, Path("overrides"), f"override {assignment!r}")
+    return validate(data, Path("overrides"))
 
 
 def as_mapping(fields: Mapping[str, FieldSpec] | Iterable[str] | None, what: str) -> dict[str, FieldSpec]:
@@ -203,8 +196,7 @@ def as_mapping(fields: Mapping[str, FieldSpec] | Iterable[str] | None, what: str
 def parameter(ema: ModuleType, path: str, spec: FieldSpec, base: Any, coerce: Any) -> Any:
     """The EMA parameter for one scenario field: its range or categories, from `spec` or from the schema,
     checked by setting each end (or value) on the base scenario."""
-    from sim.experiments.design import scenario_with
-    from sim.scenario import check_field_path, field_info
+    from sim.scenario import check_field_path, field_info, scenario_with
 
     where = f"field {path}"
     check_field_path(path.split("."), where)

@@ -36,8 +36,23 @@ import numpy as np
 from numba import njit
 
 from sim.metrics import EMPLOYEE_MEANS, PILOT_COUNTS
-from sim.pilots import ABANDONED, ACTIVE, BACK, IDEA, MERGED, NO_DUPLICATE, PILOT, POC, PRODUCTION, SCALED, STAGES
-from sim.pilots import STALLED, PilotTable, bought_share, size_elasticity
+from sim.pilots import (
+    ABANDONED,
+    ACTIVE,
+    BACK,
+    IDEA,
+    MERGED,
+    NO_DUPLICATE,
+    PILOT,
+    POC,
+    PRODUCTION,
+    SCALED,
+    STAGES,
+    STALLED,
+    PilotTable,
+    bought_share,
+    size_elasticity,
+)
 from sim.schema import Params
 from sim.state import SHARED_PLATFORM, Organisation, Workforce
 
@@ -946,7 +961,8 @@ class Compiled:
             org.firm_savings,
             spent,
         )
-        return {name: (integers if whole else floats)[row] for name, (whole, row) in zip(RECORD_ORDER, RECORD_ROWS)}
+        rows = zip(RECORD_ORDER, RECORD_ROWS, strict=True)
+        return {name: (integers if whole else floats)[row] for name, (whole, row) in rows}
 
 
 def load() -> None:

@@ -213,3 +213,15 @@ def headline(
         "revenue": float(org.firm_revenue[firms].sum()),
         "savings": float(org.firm_savings[firms].sum()),
     }
+
+
+def firm_totals(timeseries: pd.DataFrame) -> pd.DataFrame:
+    """The time series over all firms, one row per week: counts summed, rates weighted by head count."""
+    if timeseries["firm"].nunique() == 1:
+        return timeseries.set_index("week")
+    numeric = timeseries.drop(columns=["firm", "firm_name"])
+    counts = [c for c in numeric if c in COUNT_COLUMNS]
+    rates = [c for c in numeric if c not in COUNT_COLUMNS and c != "week"]
+    weighted = numeric[rates].mul(numeric["employees"], axis=0).assign(week=numeric["week"])
+    totals = weighted.groupby("week").sum().div(numeric.groupby("week")["employees"].sum(), axis=0)
+    return totals.join(numeric[["week", *counts]].groupby("week").sum())

@@ -11,7 +11,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.agents import EMPLOYEE_STATES
-from sim.metrics import COUNT_COLUMNS
+from sim.files import save_figure
+from sim.metrics import firm_totals
 from sim.pilots import KINDS, STAGES
 from sim.run import RunResult
 
@@ -24,18 +25,6 @@ OUTCOME_COLOURS = {
     "abandoned": "#d94801",
 }
 STAGE_COLOURS = ("#deebf7", "#9ecae1", "#4292c6", "#74c476", "#238b45")
-
-
-def firm_totals(timeseries: pd.DataFrame) -> pd.DataFrame:
-    """The time series over all firms, one row per week: counts summed, rates weighted by head count."""
-    if timeseries["firm"].nunique() == 1:
-        return timeseries.set_index("week")
-    numeric = timeseries.drop(columns=["firm", "firm_name"])
-    counts = [c for c in numeric if c in COUNT_COLUMNS]
-    rates = [c for c in numeric if c not in COUNT_COLUMNS and c != "week"]
-    weighted = numeric[rates].mul(numeric["employees"], axis=0).assign(week=numeric["week"])
-    totals = weighted.groupby("week").sum().div(numeric.groupby("week")["employees"].sum(), axis=0)
-    return totals.join(numeric[["week", *counts]].groupby("week").sum())
 
 
 def usage_against_engagement(result: RunResult) -> Figure:
@@ -131,9 +120,5 @@ def save_run_figures(result: RunResult, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, draw in RUN_FIGURES.items():
-        fig = draw(result)
-        path = folder / f"{name}.png"
-        fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
-        plt.close(fig)
-        paths.append(path)
+        paths += save_figure(draw(result), folder / f"{name}.png", dpi=110, tight=True)
     return paths

@@ -11,14 +11,13 @@ import base64
 import html
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from sim.errors import InputError
+from sim.files import write_text
 from sim.output import is_staging
 
 REPORT_NAME = "report.html"
@@ -62,13 +61,7 @@ def write_report(folder: str | Path) -> Path:
             f"{folder / marker}: does not hold what adoptsim writes there ({type(exc).__name__}: {exc}); it was "
             "changed by hand or by another program. Re-run the command that wrote the folder."
         ) from None
-    path = folder / REPORT_NAME
-    handle, staging = tempfile.mkstemp(prefix=f".{REPORT_NAME}.partial-", dir=folder)
-    with os.fdopen(handle, "w", encoding="utf-8") as file:
-        file.write(content)
-    os.chmod(staging, 0o644)
-    os.replace(staging, path)
-    return path
+    return write_text(folder / REPORT_NAME, content)
 
 
 def page_builder(folder: Path) -> Callable[[Path], str]:

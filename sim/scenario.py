@@ -226,11 +226,18 @@ def apply_override(data: dict[str, Any], assignment: str, path: Path, label: str
     if not sep or not field.strip():
         raise InputError(f"{label}: expected PATH=VALUE, for example firm.levers.culture=0.8.")
     keys = field.strip().split(".")
-    check_field_path(keys, label)
     try:
         value = parse_yaml(raw, label) if raw.strip() else raw
     except InputError:
         value = raw
+    return set_field(data, keys, value, label)
+
+
+def set_field(data: dict[str, Any], keys: list[str], value: Any, label: str) -> tuple[str, ...]:
+    """The one dotted-path setter: set the field at `keys` of the raw scenario to `value`, after checking that
+    the path names a field (`label` says where it came from, for the message). Blocks the scenario leaves out
+    are filled with their defaults first. Returns the path."""
+    check_field_path(keys, label)
     node: Any = data
     for depth, key in enumerate(keys[:-1]):
         node = child_node(node, key, keys[: depth + 1], label)
@@ -306,6 +313,8 @@ def check_field_path(keys: list[str], where: str) -> None:
                     f"{where}: unknown field {'.'.join(keys)!r}. {allowed_fields(here, key, list(fields))}"
                 )
             model, container, allowed_keys = block_type(fields[key].annotation)
+            if model is None and not container and get_origin(fields[key].annotation) in (list, tuple):
+                container = "list"  # a list of values (params.pilots.advance.1): an item by position
         if model is None and not container and depth < len(keys) - 1:
             raise InputError(
                 f"{where}: field {'.'.join(keys[: depth + 1])!r} is a value, it has no field {keys[depth + 1]!r}."
@@ -503,6 +512,15 @@ def field_info(loc: list[str]) -> FieldInfo | None:
     if field is None and len(loc) > 1 and loc[-1].isdigit():
         field = schema_node(loc[:-2]).model_fields.get(loc[-2])
     return field
+
+
+def scenario_with(base: Scenario, values: dict[str, Any], where: str = "") -> Scenario:
+    """The base scenario with fields set by dotted path (`{"firm.levers.culture": 0.8}`), checked like a
+    scenario file; `where` names the source in messages."""
+    data = base.model_dump(mode="json")
+    for name, value in values.items():
+        set_field(data, name.split("."), value, f"{where}: field {name}" if where else f"field {name}")
+    return validate(data, Path(where or base.name))
 
 
 def scenario_digest(scenario: Scenario) -> str:

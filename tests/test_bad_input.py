@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-import yaml
 
 from sim import resources
 from sim.errors import InputError
@@ -213,7 +213,11 @@ def test_a_killed_runs_staging_folders_are_removed_by_the_next_run(cli, tmp_path
     out = tmp_path / "results"
     dead = subprocess.Popen(["true"])
     dead.wait()
-    stale = [tmp_path / f".results.partial-{dead.pid}-abc", tmp_path / ".results.partial-x1y2", tmp_path / ".results.old-q"]
+    stale = [
+        tmp_path / f".results.partial-{dead.pid}-abc",
+        tmp_path / ".results.partial-x1y2",
+        tmp_path / ".results.old-q",
+    ]
     for folder in stale:
         folder.mkdir()
         write(folder / "summary.json", "{}")
@@ -391,7 +395,9 @@ def test_garbage_in_a_calibration_journal_exits_2(cli, tmp_path, text):
 def test_a_population_that_cannot_fit_in_memory_is_refused_with_the_estimate(cli, tmp_path):
     bands = {b: {"share": 0, "employees": [20, 200]} for b in ("under-100m", "100m-1b", "1b-5b")}
     bands["over-5b"] = {"share": 1, "employees": [200_000, 200_000]}
-    huge = write(tmp_path / "huge.yaml", yaml.safe_dump({"name": "huge", "population": {"firms": 5000, "bands": bands}}))
+    huge = write(
+        tmp_path / "huge.yaml", yaml.safe_dump({"name": "huge", "population": {"firms": 5000, "bands": bands}})
+    )
     out = tmp_path / "o"
     assert_refused(cli("run", huge, "--out", out), str(huge), "1,000,000,000 employees", "GB", "--force")
     assert_refused(cli("validate", huge, "--out", out, "--workers", "1"), str(huge), "GB", "--force")
@@ -434,7 +440,9 @@ def test_a_bad_set_value_is_blamed_on_the_set_not_the_file(cli, tmp_path):
 
 def test_nan_is_not_a_number(cli, tmp_path):
     bad = write(tmp_path / "nan.yaml", "firm:\n  levers:\n    culture: .nan\n")
-    assert_refused(cli("run", bad, "--out", tmp_path / "o"), str(bad), "firm.levers.culture", "is not a number", "0 to 1")
+    assert_refused(
+        cli("run", bad, "--out", tmp_path / "o"), str(bad), "firm.levers.culture", "is not a number", "0 to 1"
+    )
     assert_refused(cli("run", "baseline", "--set", "weeks=.nan", "--out", tmp_path / "o"), "--set", "is not a number")
 
 
@@ -459,7 +467,9 @@ def test_a_bad_base_file_in_a_sweep_is_blamed_on_the_base_file(cli, tmp_path):
 
 def test_a_bad_value_in_an_experiments_set_is_blamed_on_the_set(cli, tmp_path):
     experiment = tiny_experiment(tmp_path, set={"firm.levers.culture": 7})
-    assert_refused(cli("sweep", experiment, "--out", tmp_path / "o"), f"{experiment}: field set.firm.levers.culture", "7")
+    assert_refused(
+        cli("sweep", experiment, "--out", tmp_path / "o"), f"{experiment}: field set.firm.levers.culture", "7"
+    )
 
 
 def test_reversed_band_head_counts_are_refused(cli, tmp_path):
@@ -635,14 +645,15 @@ SCALARS = st.one_of(
 DOCUMENTS = st.recursive(
     SCALARS,
     lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.one_of(st.sampled_from(WORDS), st.text(max_size=6)), inner, max_size=5)
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(st.sampled_from(WORDS), st.text(max_size=6)), inner, max_size=5),
     ),
     max_leaves=30,
 )
 YAML_TEXT = st.one_of(
     DOCUMENTS.map(lambda d: yaml.safe_dump(d, sort_keys=False)),
     st.lists(st.sampled_from(list("[]{}:&*!-?|>'\"#,\n %@`ab01.\t\\") + WORDS), max_size=40).map("".join),
-    st.lists(st.sampled_from(WORDS), max_size=8).map(lambda w: "\n".join(f"{a}: {b}" for a, b in zip(w, w[1:]))),
+    st.lists(st.sampled_from(WORDS), max_size=8).map(lambda w: "\n".join(f"{a}: {b}" for a, b in zip(w, w[1:]))),  # noqa: B905
 )
 EXPERIMENT = {
     "base": str(BASELINE),

@@ -25,7 +25,7 @@ from sim.experiments.compare import (
     share_better,
     values,
 )
-from sim.experiments.design import run_seed
+from sim.experiments.execution import run_seed
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "scenarios" / "comparisons" / "interventions.yaml"

@@ -44,7 +44,8 @@ def test_importing_the_library_keeps_the_users_matplotlib_backend() -> None:
 def test_the_command_line_draws_into_files() -> None:
     code = (
         "import matplotlib; matplotlib.use('pdf'); import os, sim.cli; sim.cli.build(['run']); "
-        "assert matplotlib.get_backend().lower() == 'agg' and os.environ['MPLBACKEND'] == 'Agg', matplotlib.get_backend()"
+        "assert matplotlib.get_backend().lower() == 'agg' and os.environ['MPLBACKEND'] == 'Agg', "
+        "matplotlib.get_backend()"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PATH": ""})
     assert result.returncode == 0, result.stderr

@@ -85,7 +85,7 @@ def test_employees_are_mesa_agents_reading_through_to_the_arrays() -> None:
     assert sum(1 for e in model.employees if e.role == "manager") == model.organisation.n_teams
 
 
-@pytest.mark.parametrize("figure", sorted(sim.plots.RUN_FIGURES) if hasattr(sim, "plots") else [])
+@pytest.mark.parametrize("figure", sorted(sim.plots.RUN_FIGURES))
 def test_figures_draw_from_the_api(figure: str) -> None:
     result = sim.run(sim.load_scenario("small-firm"), seed=1, weeks=20)
     assert sim.plots.RUN_FIGURES[figure](result).axes

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from importlib import import_module
+from pathlib import Path
 
 import typer
 
@@ -29,6 +30,38 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 """Every command, in the order `adoptsim --help` lists them: its module and its function (or sub-app)."""
 
+HELP = "adoptsim: an agent-based simulation of how organisations adopt AI, and why most pilots never scale."
+
+
+def listing() -> typer.Typer:
+    """The command line as `adoptsim --help` lists it, without importing any command: each command's first
+    paragraph of help, read from its module's source text (tests check that this is the help the command has).
+    `adoptsim --help` then costs no more than typer's own import."""
+    app = typer.Typer(help=HELP, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+    for name, (module, attribute) in COMMANDS.items():
+        group, text = summary(module, attribute)
+        if group:
+            app.add_typer(typer.Typer(help=text), name=name)
+        else:
+            app.command(name, help=text)(lambda: None)
+    return app
+
+
+def summary(module: str, attribute: str) -> tuple[bool, str]:
+    """Whether a command is a group of commands, and the first paragraph of its docstring (or of its
+    sub-app's `help=`), from the source text."""
+    import ast
+    from importlib.util import find_spec
+
+    spec = find_spec(module)
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == attribute:
+            return False, (ast.get_docstring(node) or "").split("\n\n")[0]
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == attribute for t in node.targets):
+            return True, next(k.value.value for k in node.value.keywords if k.arg == "help").split("\n\n")[0]
+    return False, ""
+
 
 def figures_to_files() -> None:
     """The command line draws figures into files, never windows: it chooses matplotlib's non-interactive
@@ -43,7 +76,7 @@ def build(names: list[str] | None = None) -> typer.Typer:
     """The command line with the named commands (all by default), importing only their modules."""
     figures_to_files()
     app = typer.Typer(
-        help="adoptsim: an agent-based simulation of how organisations adopt AI, and why most pilots never scale.",
+        help=HELP,
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         add_completion=False,
@@ -68,7 +101,26 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def needs_extra(command: str) -> None:
+    """Exit 2 with what to install when the command needs an optional extra that is missing."""
+    from sim.extras import COMMAND_EXTRAS, require
+
+    if command in COMMAND_EXTRAS:
+        from sim.cli.common import user_errors
+
+        try:
+            with user_errors():
+                require(COMMAND_EXTRAS[command], f"adoptsim {command}")
+        except typer.Exit as stop:
+            raise SystemExit(stop.exit_code) from None
+
+
 def main() -> None:
     """Entry point of the `adoptsim` console script."""
     command = sys.argv[1] if len(sys.argv) > 1 else None
-    build([command] if command in COMMANDS else None)()
+    if command in COMMANDS:
+        needs_extra(command)
+        build([command])()
+    else:  # `adoptsim`, `adoptsim --help` or an unknown command: the listing, with nothing imported
+        figures_to_files()
+        listing()()

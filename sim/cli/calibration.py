@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -23,7 +23,6 @@ from sim.cli.common import (
     interruptible,
     user_errors,
 )
-from sim.experiments import calibrate as fitting
 from sim.experiments.identifiability import NEAR_OPTIMAL_FACTOR, short_name
 from sim.experiments.validate import (
     DEFAULT_SCENARIO,
@@ -59,6 +58,10 @@ ANXIETY_HEADERS = {"level": "anxiety", "anxiety_from": "from", "anxiety_to": "to
 THIRD_HEADERS = {"third": "employees by anxiety", **EMPLOYEE_HEADERS}
 VANGUARD_HEADERS = {"group": "firms", "firms": "draws", "scaling_or_beyond": "scaling+", "fully_scaled": "fully"}
 SOURCING_HEADERS = {"sourcing": "proofs of concept", "pocs": "count", "to_production": "reached production"}
+
+
+if TYPE_CHECKING:  # Optuna (the calibrate extra) is imported only when calibrate runs; validate needs none
+    from sim.experiments import calibrate as fitting
 
 
 def progress_bar(label: str) -> Progress:
@@ -116,6 +119,8 @@ resumes without running finished trials again, and a larger --budget continues a
     Writes calibration.json, fit.csv, trials.csv, identifiability.csv (each parameter's span over the \
 near-optimal trials), fitted.yaml (a scenario that extends the input with the fitted values), figures/ and, \
 with --elasticities, elasticities.csv."""
+    from sim.experiments import calibrate as fitting
+
     with user_errors():
         base = load_scenario(scenario, overrides or [])
         settings = fitting.Settings(
@@ -140,6 +145,8 @@ with --elasticities, elasticities.csv."""
 
 def trial_progress(bar: Progress) -> fitting.Progress:
     """Progress callbacks that move a bar and show the best objective so far."""
+    from sim.experiments import calibrate as fitting
+
     task = bar.add_task("scoring the input's values", total=None)
     return fitting.Progress(
         started=lambda done, budget: bar.update(task, completed=done, total=budget),
@@ -150,6 +157,8 @@ def trial_progress(bar: Progress) -> fitting.Progress:
 
 def print_calibration(result: fitting.Calibration, folder: Path) -> None:
     """The objective before and after, and the fit per target."""
+    from sim.experiments import calibrate as fitting
+
     table = Table(title="Fit per target", box=None)
     for column in ("target", "published", "band", "input's values", "fitted", "in band"):
         table.add_column(column, justify="left" if column == "target" else "right")
@@ -171,6 +180,7 @@ def print_calibration(result: fitting.Calibration, folder: Path) -> None:
 
 def identifiability_table(result: fitting.Calibration) -> Table:
     """Each free parameter's span over the near-optimal trials: narrow is pinned down, wide is left free."""
+
     ranges = result.near_optimal_ranges()
     title = (
         f"What the fit pins down: spans over the {ranges['near_optimal_trials'].iloc[0]} trials scoring within "

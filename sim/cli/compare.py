@@ -14,8 +14,8 @@ from sim.cli.common import ForceOption, QuietOption, SetOption, console, interru
 from sim.experiments.compare import Plan, Results, load_comparison, run_comparison, write_comparison
 from sim.experiments.compare_figures import save_comparison_figures
 from sim.output import default_output, output_folder, output_path
-from sim.resources import check_scenarios_fit
 from sim.report import comparison_summary, read_json, write_report
+from sim.resources import check_scenarios_fit
 
 
 def compare_command(

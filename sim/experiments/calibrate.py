@@ -43,12 +43,12 @@ from sim.experiments.targets import (
     rates_table,
     replicate_seeds,
     run_replicates,
-    save_figure,
     target_rows,
     targets_figure,
 )
+from sim.files import save_figure, write_text
 from sim.output import rounded
-from sim.scenario import deep_merge, resolve_scenario_path, scenario_digest, validate
+from sim.scenario import deep_merge, resolve_scenario_path, scenario_digest, scenario_with
 from sim.schema import Scenario
 
 STUDY_FILE = "study.journal"
@@ -164,15 +164,6 @@ def read_path(data: Any, keys: list[str]) -> Any:
     return data
 
 
-def write_path(data: Any, keys: list[str], value: Any) -> None:
-    """Set the value at a dotted path in plain scenario data; every block on the way must exist."""
-    parent = read_path(data, keys[:-1])
-    if isinstance(parent, list):
-        parent[int(keys[-1])] = value
-    else:
-        parent[keys[-1]] = value
-
-
 def free_values(scenario: Scenario) -> dict[str, float]:
     """The current value of every free parameter in a scenario."""
     data = scenario.model_dump(mode="json")
@@ -181,10 +172,7 @@ def free_values(scenario: Scenario) -> dict[str, float]:
 
 def with_values(scenario: Scenario, values: dict[str, float]) -> Scenario:
     """The scenario with free parameters set, validated like a scenario file."""
-    data = scenario.model_dump(mode="json")
-    for path, value in values.items():
-        write_path(data, path.split("."), value)
-    return validate(data, Path(scenario.name))
+    return scenario_with(scenario, values, scenario.name)
 
 
 def calibration_scenario(scenario: Scenario, firms: int, source: str) -> Scenario:
@@ -656,35 +644,28 @@ def summary_line(result: Calibration) -> str:
     )
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write text under a temporary name and rename it into place: a report file is whole or absent."""
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
     """A table as CSV, whole or absent."""
-    write_atomically(path, frame.to_csv(index=False, lineterminator="\n"))
+    write_text(path, frame.to_csv(index=False, lineterminator="\n"))
 
 
 def write_calibration(result: Calibration, folder: Path) -> None:
     """calibration.json, fit.csv, trials.csv, identifiability.csv, fitted.yaml and figures/ (fit per target,
     objective history), with elasticities.csv and its figure when they were scored."""
-    write_atomically(folder / "calibration.json", json.dumps(rounded(calibration_record(result)), indent=2) + "\n")
+    write_text(folder / "calibration.json", json.dumps(rounded(calibration_record(result)), indent=2) + "\n")
     write_csv(folder / "fit.csv", fit_table(result))
     write_csv(folder / "trials.csv", result.trials_table())
     write_csv(folder / "identifiability.csv", result.near_optimal_ranges())
-    write_atomically(folder / "fitted.yaml", fitted_document(result, folder))
+    write_text(folder / "fitted.yaml", fitted_document(result, folder))
     figures = folder / "figures"
     figures.mkdir(exist_ok=True)
     fit = {"fitted (re-scored)": result.best_rows(), "input's values": result.start_rows()}
-    save_figure(targets_figure(fit, "Calibration: the fit per target"), figures / "fit.png")
-    save_figure(history_figure(result), figures / "history.png")
+    save_figure(targets_figure(fit, "Calibration: the fit per target"), figures / "fit.png", dpi=110)
+    save_figure(history_figure(result), figures / "history.png", dpi=110)
     elasticities = result.elasticities()
     if elasticities is not None:
         write_csv(folder / "elasticities.csv", elasticities)
-        save_figure(identifiability.elasticities_figure(elasticities), figures / "elasticities.png")
+        save_figure(identifiability.elasticities_figure(elasticities), figures / "elasticities.png", dpi=110)
 
 
 def history_figure(result: Calibration) -> Figure:

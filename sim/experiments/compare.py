@@ -28,8 +28,8 @@ from scipy import stats
 from sim.errors import InputError
 from sim.experiments.design import run_seed
 from sim.experiments.execution import worker_pool
+from sim.metrics import firm_totals
 from sim.output import FLOAT_FORMAT, versions, write_json
-from sim.plots import firm_totals
 from sim.run import run
 from sim.scenario import (
     SCENARIO_DIR,

@@ -24,6 +24,7 @@ from sim.experiments.compare import (
     added_spans,
     intervention_spans,
 )
+from sim.files import save_figure
 
 BASE_COLOUR = "#737373"
 ARM_COLOURS = ("#2171b5", "#e6550d", "#31a354", "#756bb1", "#d6616b", "#8c6d31", "#17becf", "#bcbd22")
@@ -151,9 +152,5 @@ def save_comparison_figures(plan: Plan, results: Results, table: pd.DataFrame, f
     drawings["differences"] = partial(differences, table)
     paths = []
     for name, draw in drawings.items():
-        fig = draw()
-        path = folder / f"{name}.png"
-        fig.savefig(path, dpi=100, bbox_inches="tight", metadata={"Software": None})
-        plt.close(fig)
-        paths.append(path)
+        paths += save_figure(draw(), folder / f"{name}.png", tight=True)
     return paths

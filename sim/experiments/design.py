@@ -31,19 +31,19 @@ from pydantic.fields import FieldInfo
 from SALib.sample import latin, morris, sobol
 
 from sim.errors import InputError
-from sim.plots import firm_totals
+from sim.experiments.execution import run_seed
+from sim.metrics import firm_totals
 from sim.run import run
 from sim.scenario import (
     SCENARIO_DIR,
     allowed_fields,
-    apply_override,
     block_type,
     check_field_path,
     describe_value_error,
     load_scenario,
     read_yaml,
+    scenario_with,
     schema_node,
-    validate,
 )
 from sim.schema import Scenario, Strict
 
@@ -233,11 +233,6 @@ def series_points(timeseries: TimeSeries | None, weeks: int) -> list[tuple[str, 
         for column in timeseries.columns
         for week in range(timeseries.every, weeks + 1, timeseries.every)
     ]
-
-
-def run_seed(seed: int, index: int) -> int:
-    """The seed of run `index`: an independent stream per run, whatever the worker count or order."""
-    return int(np.random.SeedSequence(seed, spawn_key=(index,)).generate_state(1)[0])
 
 
 def load_experiment(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Plan:
@@ -517,12 +512,3 @@ def number_kind(name: str) -> type | None:
     return float if float in kinds else int if int in kinds else None
 
 
-def scenario_with(base: Scenario, values: dict[str, Any], where: str = "") -> Scenario:
-    """The base scenario with factor values set by dotted path, checked like a scenario file."""
-    data = base.model_dump(mode="json")
-    try:
-        for name, value in values.items():
-            apply_override(data, f"{name}={json.dumps(value)}", Path(where))
-    except InputError as exc:
-        raise InputError(f"{where}: {exc}") from None
-    return validate(data, where)

@@ -697,7 +697,7 @@ def write_discovery(found: Discovery, out: Path, force: bool = False) -> Path:
     """Write discovery.json, discovery.csv (the chosen box, a row per factor), trajectory.csv, cart.txt and
     figures/ (trajectory.png, box.png, cart.png) into `out`, through the project's output folder (built
     aside and renamed into place; a folder holding anything else is refused unless `force`)."""
-    from sim.experiments.figures import save_figure
+    from sim.files import save_figure
 
     with output_folder(Path(out), KIND, force) as staging:
         write_json(staging / DISCOVERY_FILE, discovery_record(found))

@@ -20,6 +20,18 @@ KERNELS = "sim.warm_kernels"
 """Importing it loads the compiled kernels (sim/kernels.py) from Numba's cache."""
 
 
+def run_seed(seed: int, index: int, stream: int | None = None) -> int:
+    """The one seed scheme: the seed of run (or replicate) `index` under the root `seed`, an independent
+    stream per run from `SeedSequence(seed, spawn_key=(index,))`, whatever the worker count or order. A
+    `stream` keeps uses apart that must never share a run (calibration, re-scoring, validation):
+    `SeedSequence(seed, spawn_key=(stream, index))`, the same as spawning child `index` of
+    `SeedSequence(seed, spawn_key=(stream,))`."""
+    import numpy as np
+
+    key = (index,) if stream is None else (stream, index)
+    return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])
+
+
 def ignore_interrupts() -> None:
     """Workers leave Ctrl-C to the parent, which stops the command and keeps or reports what is done."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)

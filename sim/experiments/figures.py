@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from sim.experiments.compare_figures import panel_grid
 from sim.experiments.design import Plan
-from sim.experiments.sweep import atomic_write
+from sim.files import save_figure
 
 BAND = (0.1, 0.5, 0.9)
 """Quantiles drawn over the runs at a level: the band's edges and the median line."""
@@ -147,15 +147,6 @@ def morris_figure(table: pd.DataFrame) -> Figure:
     return fig
 
 
-def save_figure(fig: Figure, path: Path) -> Path:
-    """Save a figure as PNG (under a temporary name, renamed into place) and close it."""
-    try:
-        atomic_write(path, lambda temporary: fig.savefig(temporary, format="png", dpi=100))
-    finally:
-        plt.close(fig)
-    return path
-
-
 def save_sweep_figures(runs: pd.DataFrame, plan: Plan, folder: Path) -> list[Path]:
     """Draw a sweep's runs that finished into `folder`: effects.png (every outcome against every factor)
     and, with two factors or more, heatmaps.png (each outcome over the heat-map factors)."""
@@ -164,8 +155,8 @@ def save_sweep_figures(runs: pd.DataFrame, plan: Plan, folder: Path) -> list[Pat
         return []
     folder.mkdir(parents=True, exist_ok=True)
     outcomes = plan.spec.outcomes
-    saved = [save_figure(effects_figure(finished, plan.factors, outcomes), folder / "effects.png")]
+    saved = [save_figure(effects_figure(finished, plan.factors, outcomes), folder / "effects.png")[0]]
     if len(plan.factors) >= 2:
         x, y = plan.spec.heatmap or plan.factors[:2]
-        saved.append(save_figure(heat_map_figure(finished, x, y, outcomes), folder / "heatmaps.png"))
+        saved.append(save_figure(heat_map_figure(finished, x, y, outcomes), folder / "heatmaps.png")[0])
     return saved

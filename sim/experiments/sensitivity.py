@@ -23,8 +23,9 @@ from SALib.analyze import sobol as sobol_analysis
 
 from sim.errors import InputError
 from sim.experiments.design import Morris, Plan, Sobol, problem
-from sim.experiments.figures import morris_figure, save_figure, sobol_figure
-from sim.experiments.sweep import RUNS_FILE, atomic_write, plan_from_record
+from sim.experiments.figures import morris_figure, sobol_figure
+from sim.experiments.sweep import RUNS_FILE, plan_from_record
+from sim.files import atomic_write, save_figure
 from sim.output import FLOAT_FORMAT
 
 CONFIDENCE = 0.95
@@ -124,7 +125,7 @@ def write_indices(folder: Path, result: Indices) -> list[Path]:
         written.append(path)
     draw = sobol_figure if result.method == "sobol" else morris_figure
     (folder / "figures").mkdir(exist_ok=True)
-    written.append(save_figure(draw(result.table), folder / "figures" / f"{result.method}.png"))
+    written.append(save_figure(draw(result.table), folder / "figures" / f"{result.method}.png")[0])
     return written
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -34,19 +33,20 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from sim.errors import InputError
-from sim.experiments.design import Experiment, Plan, RunSpec, build_plan, scenario_with, series_points
+from sim.experiments.design import Experiment, Plan, RunSpec, build_plan, series_points
 from sim.experiments.execution import worker_pool
+from sim.extras import require
+from sim.files import TEMPORARY, atomic_write
+from sim.metrics import firm_totals
 from sim.output import versions
-from sim.plots import firm_totals
 from sim.run import RunResult, run
+from sim.scenario import scenario_with
 from sim.schema import Scenario
 
 PARTS = "parts"
 RUNS_FILE = "runs.parquet"
 EXPERIMENT_FILE = "experiment.json"
 PART_NAME = re.compile(r"run-(\d+)\.parquet")
-TEMPORARY = re.compile(r"\..+\.\d+\.tmp")
-"""Names `atomic_write` gives files while they are written: left behind only by a killed sweep."""
 CONNECT_TIMEOUT = "10s"
 """How long to wait for a Dask scheduler to answer."""
 
@@ -176,6 +176,7 @@ def run_on_cluster(tasks: list[Task], record: Record, client: Any, digest: str) 
 
 def connect(address: str) -> Any:
     """A client of the Dask scheduler at `address`, or a plain message saying how to start one."""
+    require("cluster", f"--scheduler {address}")
     from distributed import Client
 
     try:
@@ -371,17 +372,6 @@ def table_schema(plan: Plan) -> pa.Schema:
     outcomes = [(name, pa.float64()) for name in plan.outcome_columns]
     ids = [("replicate", pa.int64()), ("seed", pa.int64())]
     return pa.schema([("run", pa.int64()), *factor_types, *ids, *outcomes, ("error", pa.string())])
-
-
-def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
-    """Write a file under a temporary name beside it and rename it into place, so it is whole or absent."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def part_path(parts: Path, index: int) -> Path:

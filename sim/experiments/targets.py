@@ -10,11 +10,9 @@ arguments are kept beside the numbers (`Target.argument`) and in docs/ODD.md sec
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -24,6 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from scipy import stats
 
+from sim.experiments.execution import run_seed
 from sim.run import run
 from sim.schema import Scenario
 from sim.survey import population_rates, survey_frame
@@ -166,8 +165,7 @@ TARGETS: tuple[Target, ...] = (
 def replicate_seeds(seed: int, replicates: int, stream: int) -> list[int]:
     """The seed of each replicate: independent streams derived from (stream, seed, replicate), so replicates
     are the same whatever order they run in, and calibration and validation never share one."""
-    sequence = np.random.SeedSequence(seed, spawn_key=(stream,))
-    return [int(child.generate_state(1)[0]) for child in sequence.spawn(replicates)]
+    return [run_seed(seed, replicate, stream) for replicate in range(replicates)]
 
 
 @dataclass
@@ -331,13 +329,3 @@ def targets_figure(series: dict[str, list[dict]], title: str = "Published figure
     )
     fig.tight_layout()
     return fig
-
-
-def save_figure(fig: Figure, path: Path) -> None:
-    """Save a figure as PNG under a temporary name, rename it into place and close it."""
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
-        fig.savefig(temporary, format="png", dpi=110, metadata={"Software": None})
-        os.replace(temporary, path)
-    finally:
-        plt.close(fig)

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from sim.errors import InputError
 from sim.experiments import targets
 from sim.experiments.execution import worker_pool
+from sim.files import save_figure
 from sim.output import versions, write_json
 from sim.population import LEVERS
 from sim.scenario import scenario_digest
@@ -297,6 +298,6 @@ def write_validation(validation: Validation, folder: Path, command: str) -> Brea
     figures = folder / "figures"
     figures.mkdir()
     title = f"{validation.scenario.name}: published figures and the model ({len(validation.replicates)} replicates)"
-    targets.save_figure(targets.targets_figure({"simulated": validation.rows}, title), figures / "validation.png")
-    targets.save_figure(stages_figure(tables.by_revenue_band, tables.by_industry), figures / "stages.png")
+    save_figure(targets.targets_figure({"simulated": validation.rows}, title), figures / "validation.png", dpi=110)
+    save_figure(stages_figure(tables.by_revenue_band, tables.by_industry), figures / "stages.png", dpi=110)
     return tables

@@ -1,0 +1,5 @@
+import sys
+
+from tests.references import main
+
+sys.exit(main())
