@@ -49,3 +49,126 @@ def test_the_command_line_draws_into_files() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PATH": ""})
     assert result.returncode == 0, result.stderr
+
+
+def defining(pattern: str) -> list[str]:
+    """The modules of sim/ whose text holds `pattern`."""
+    return sorted(
+        str(path.relative_to(SIM.parent)) for path in SIM.rglob("*.py") if pattern in path.read_text(encoding="utf-8")
+    )
+
+
+def test_one_atomic_writer_one_figure_saver_one_seed_scheme_one_setter() -> None:
+    """Each of these is written once in sim/: a second copy is how the copies came to differ before (sweep PNGs
+    held matplotlib's version, compare's did not; three setters of a dotted path checked paths differently)."""
+    assert defining(".savefig(") == ["sim/files.py"]
+    assert defining("os.replace(temporary") == ["sim/files.py"]
+    assert defining("random.SeedSequence(") == ["sim/experiments/execution.py"]
+    assert defining("def set_field(") == ["sim/scenario.py"]
+    assert defining("def scenario_with(") == ["sim/scenario.py"]
+
+
+def run_command(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def figure_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((folder / "figures").glob("*.png"))}
+
+
+def test_compare_sweep_and_validate_draw_the_same_png_bytes_run_to_run(tmp_path: Path) -> None:
+    from tests.test_bad_input import tiny_comparison, tiny_experiment
+
+    comparison, experiment = tiny_comparison(tmp_path), tiny_experiment(tmp_path)
+    commands = {
+        "compare": [str(comparison)],
+        "sweep": [str(experiment)],
+        "validate": ["population", "--set", "population.firms=12", "--replicates", "2"],
+    }
+    for command, args in commands.items():
+        first, second = tmp_path / f"{command}-1", tmp_path / f"{command}-2"
+        for out in (first, second):
+            done = run_command(command, *args, "--out", str(out), "--quiet", "--workers", "2", cwd=tmp_path)
+            assert done.returncode == 0, (command, done.stderr)
+        assert figure_bytes(first), f"{command} drew no figure"
+        assert figure_bytes(first) == figure_bytes(second), command
+        assert b"Matplotlib version" not in b"".join(figure_bytes(first).values()), command
+
+
+def interrupted(args: list[str], cwd: Path, after: float) -> subprocess.CompletedProcess:
+    """`adoptsim ARGS` in a process group of its own, sent Ctrl-C (SIGINT to the group, as a terminal does:
+    the command, its fork server and its workers) `after` seconds in; its exit code and output."""
+    import os
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim", *args],
+        cwd=cwd,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(after)
+        assert process.poll() is None, f"{args[0]} ended before Ctrl-C: {process.communicate()}"
+        os.killpg(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+
+
+def test_ctrl_c_stops_compare_sweep_and_validate_alike(tmp_path: Path) -> None:
+    """Exit 130, one line on stderr saying what was saved (the sweep's finished runs, which a rerun keeps) or
+    that nothing was written, no traceback; and no half-written output folder left under the name asked for."""
+    from tests.test_bad_input import tiny_comparison, tiny_experiment
+
+    long = {"replicates": 4000}
+    comparison = tiny_comparison(tmp_path, **long)
+    experiment = tiny_experiment(tmp_path, replicates=4000)
+    commands = {
+        "compare": ([str(comparison)], "nothing was written to"),
+        "sweep": ([str(experiment)], "runs are saved in"),
+        "validate": (["population", "--set", "population.firms=60", "--replicates", "200"], "nothing was written to"),
+    }
+    for command, (args, said) in commands.items():
+        out = tmp_path / f"{command}-out"
+        done = interrupted([command, *args, "--out", str(out), "--quiet", "--workers", "2"], tmp_path, after=12)
+        assert done.returncode == 130, (command, done.returncode, done.stderr[-2000:])
+        assert "interrupted" in done.stderr and said in done.stderr and str(out) in done.stderr, (command, done.stderr)
+        assert "Traceback" not in done.stderr, (command, done.stderr[-2000:])
+        if command != "sweep":
+            assert not out.exists(), command
+
+
+def test_validate_and_calibrate_run_on_a_dask_cluster_with_the_same_results(tmp_path: Path) -> None:
+    """`--scheduler` goes through the same execution layer as local workers: the same tables to the byte."""
+    from distributed import LocalCluster
+
+    population = ["population", "--set", "population.firms=12"]
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None)
+    try:
+        address = cluster.scheduler_address
+        runs = {
+            "local": ["--workers", "1"],
+            "dask": ["--scheduler", address],
+        }
+        for name, where in runs.items():
+            out = str(tmp_path / name)
+            done = run_command("validate", *population, "--replicates", "2", "--out", out, "-q", *where, cwd=tmp_path)
+            assert done.returncode == 0, (name, done.stderr)
+        for table in sorted((tmp_path / "local").glob("*.csv")):
+            assert table.read_bytes() == (tmp_path / "dask" / table.name).read_bytes(), table.name
+        options = ["--firms", "8", "--replicates", "2", "--budget", "3", "--finalists", "1", "-q"]
+        for name, where in runs.items():
+            out = str(tmp_path / f"fit-{name}")
+            done = run_command("calibrate", "population", *options, "--out", out, *where, cwd=tmp_path)
+            assert done.returncode == 0, (name, done.stderr)
+        local, dask = (tmp_path / "fit-local" / "fit.csv"), (tmp_path / "fit-dask" / "fit.csv")
+        assert local.read_bytes() == dask.read_bytes()
+    finally:
+        cluster.close()

@@ -118,9 +118,13 @@ def needs_extra(command: str) -> None:
 def main() -> None:
     """Entry point of the `adoptsim` console script."""
     command = sys.argv[1] if len(sys.argv) > 1 else None
-    if command in COMMANDS:
-        needs_extra(command)
-        build([command])()
-    else:  # `adoptsim`, `adoptsim --help` or an unknown command: the listing, with nothing imported
-        figures_to_files()
-        listing()()
+    try:
+        if command in COMMANDS:
+            needs_extra(command)
+            build([command])()
+        else:  # `adoptsim`, `adoptsim --help` or an unknown command: the listing, with nothing imported
+            figures_to_files()
+            listing()()
+    except KeyboardInterrupt:  # Ctrl-C before a command's own handler (while it starts): nothing was done
+        print(f"interrupted: adoptsim {command or ''} stopped while starting; nothing was written.", file=sys.stderr)
+        raise SystemExit(130) from None

@@ -16,6 +16,7 @@ from rich.table import Table
 from sim.cli.common import (
     ForceOption,
     QuietOption,
+    SchedulerOption,
     SetOption,
     WorkersOption,
     available_cores,
@@ -103,6 +104,7 @@ def calibrate_command(
     ] = False,
     seed: SeedOption = 0,
     workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     overrides: SetOption = None,
     quiet: QuietOption = False,
     force: ForceOption = False,
@@ -135,10 +137,10 @@ with --elasticities, elasticities.csv."""
         if force and folder.is_dir() and held_kind(folder) != "calibrate":
             clear_folder(folder)
         if quiet:
-            result = fitting.calibrate(settings, base, folder, workers=cores)
+            result = fitting.calibrate(settings, base, folder, workers=cores, scheduler=scheduler)
         else:
             with progress_bar("calibrating") as bar:
-                result = fitting.calibrate(settings, base, folder, trial_progress(bar), cores)
+                result = fitting.calibrate(settings, base, folder, trial_progress(bar), cores, scheduler)
     if not quiet:
         print_calibration(result, folder)
 
@@ -214,6 +216,7 @@ def validate_command(
     replicates: Annotated[int, typer.Option(help="Replicates (at least 2, for the 95% intervals).", min=2)] = 10,
     seed: SeedOption = 0,
     workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     overrides: SetOption = None,
     quiet: QuietOption = False,
     force: ForceOption = False,
@@ -237,19 +240,21 @@ CSV tables and figures/. Replicate seeds come from a stream the calibration neve
             interruptible(f"nothing was written to {folder}."),
             output_folder(folder, "validate", force) as staging,
         ):
-            validation = run_validation(spec, replicates, seed, cores, show=not quiet)
+            validation = run_validation(spec, replicates, seed, cores, scheduler, show=not quiet)
             tables = write_validation(validation, staging, " ".join(sys.argv))
     if not quiet:
         print_validation(validation, tables, folder)
 
 
-def run_validation(spec, replicates: int, seed: int, workers: int, show: bool) -> Validation:
+def run_validation(
+    spec, replicates: int, seed: int, workers: int, scheduler: str | None, show: bool
+) -> Validation:
     """Run the replicates, with a progress bar unless asked to be quiet."""
     if not show:
-        return validate_population(spec, replicates, seed, workers=workers)
+        return validate_population(spec, replicates, seed, workers=workers, scheduler=scheduler)
     with progress_bar("validating") as bar:
         task = bar.add_task("replicates", total=replicates)
-        return validate_population(spec, replicates, seed, lambda: bar.advance(task), workers)
+        return validate_population(spec, replicates, seed, lambda: bar.advance(task), workers, scheduler)
 
 
 def print_validation(validation: Validation, tables: Breakdowns, folder: Path) -> None:

@@ -38,6 +38,13 @@ ForceFileOption = Annotated[
     bool,
     typer.Option("--force", help="Replace the file at --out if one is there already (it is otherwise left alone)."),
 ]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Run on an existing Dask cluster instead of local processes, given its scheduler's address "
+        "(tcp://HOST:PORT); its workers need adoptsim installed; --workers is then ignored. Results do not change."
+    ),
+]
 WorkersOption = Annotated[
     int | None,
     typer.Option(help="Worker processes on this machine (default: one per CPU core); results do not change.", min=1),

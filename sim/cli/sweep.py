@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sim.cli.common import (
     ForceOption,
     QuietOption,
+    SchedulerOption,
     SetOption,
     WorkersOption,
     available_cores,
@@ -39,13 +40,6 @@ OutOption = Annotated[
     typer.Option(
         help="The sweep folder (default: outputs/<experiment name>). Run the same command again to resume into it. "
         "A folder holding anything but this sweep is refused (or, with --force, replaced)."
-    ),
-]
-SchedulerOption = Annotated[
-    str | None,
-    typer.Option(
-        help="Run on an existing Dask cluster instead, given its scheduler's address (tcp://HOST:PORT); "
-        "workers need adoptsim installed."
     ),
 ]
 

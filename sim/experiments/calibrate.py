@@ -425,7 +425,12 @@ def make_folder(folder: Path) -> None:
 
 
 def calibrate(
-    settings: Settings, base: Scenario, folder: Path, progress: Progress | None = None, workers: int = 1
+    settings: Settings,
+    base: Scenario,
+    folder: Path,
+    progress: Progress | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> Calibration:
     """Fit the free parameters of `base` (a population scenario) into `folder`, resuming a study found there,
     and write the report, the fitted scenario and the figures. Each trial's replicates run on `workers`
@@ -434,7 +439,7 @@ def calibrate(
     make_folder(folder)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     processes = min(workers, RESCORING_FACTOR * settings.replicates)
-    with exclusive(folder), worker_pool(processes, ["sim.experiments.targets"]) as pool:
+    with exclusive(folder), worker_pool(processes, ["sim.experiments.targets"], scheduler) as pool:
         study = open_study(folder, settings.identity(scenario))
         interrupted = fail_interrupted(study)
         progress = progress or Progress()

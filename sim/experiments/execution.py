@@ -1,7 +1,9 @@
 """The one execution layer for every command that runs many simulations (sweep, sensitivity, compare,
 calibrate, validate): a local pool of worker processes with one start method, one preload, one way of
-leaving Ctrl-C to the parent and one way of shutting down. Dask clusters (`adoptsim sweep --scheduler`) are
-the other executor and live in sim.experiments.sweep.
+leaving Ctrl-C to the parent and one way of shutting down; or, given a scheduler's address (`--scheduler`),
+a Dask cluster behind the same `concurrent.futures` interface, so every command runs on both alike. (The
+sweep keeps its runs on the cluster under names of their own, so that a resumed sweep finds them: it takes
+the client from `connect`.)
 
 Workers start from a fork server (forking this process directly is unsafe once it runs threads: BLAS, a
 GUI, Dask) that has imported the caller's modules and loaded the compiled kernels once, so workers do not
@@ -13,11 +15,16 @@ from __future__ import annotations
 import multiprocessing
 import signal
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
+from typing import Any
+
+from sim.errors import InputError
 
 KERNELS = "sim.warm_kernels"
 """Importing it loads the compiled kernels (sim/kernels.py) from Numba's cache."""
+CONNECT_TIMEOUT = "10s"
+"""How long to wait for a Dask scheduler to answer."""
 
 
 def run_seed(seed: int, index: int, stream: int | None = None) -> int:
@@ -32,23 +39,99 @@ def run_seed(seed: int, index: int, stream: int | None = None) -> int:
     return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])
 
 
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C back until the block is done, then raise it (off the main thread, where signal handlers
+    cannot be set, nothing is held back).
+
+    A terminal's Ctrl-C goes to the whole process group. While the fork server imported its modules, or a
+    worker was being forked and unpickled its start-up state, a Ctrl-C (or the pool's shutdown it caused)
+    made them print a traceback under the command's own message. So a pool is started whole, with Ctrl-C
+    held back, and only then can it be stopped."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    handler = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    if received:
+        raise KeyboardInterrupt
+
+
+def start_fork_server_ignoring_ctrl_c() -> None:
+    """Start the fork server (if it is not running) with SIGINT ignored from its first instruction: an
+    ignored signal stays ignored across fork and exec, and Python then keeps it so, in the server and in every
+    worker it forks. (A handler would not survive the exec; the server ignores SIGINT by itself only after its
+    imports.) Ignored here for the few milliseconds the start takes; main thread only."""
+    import threading
+    from multiprocessing import forkserver
+
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()
+        return
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, handler)
+
+
 def ignore_interrupts() -> None:
     """Workers leave Ctrl-C to the parent, which stops the command and keeps or reports what is done."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def connect(address: str) -> Any:
+    """A client of the Dask scheduler at `address`, or a plain message saying how to start one."""
+    from sim.extras import require
+
+    require("cluster", f"--scheduler {address}")
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise InputError(
+            f"--scheduler {address}: cannot reach a Dask scheduler there ({exc}). Start one with "
+            "`dask scheduler --no-dashboard`, workers with `dask worker ADDRESS`, and give the address the "
+            "scheduler prints, such as tcp://10.0.0.5:8786."
+        ) from None
+
+
 @contextmanager
-def worker_pool(workers: int, preload: Sequence[str] = ()) -> Iterator[ProcessPoolExecutor | None]:
+def worker_pool(
+    workers: int, preload: Sequence[str] = (), scheduler: str | None = None
+) -> Iterator[Executor | None]:
     """A pool of `workers` processes whose fork server has imported `preload` and the kernels, or None when
-    one worker suffices (the caller then runs its tasks here). On the way out, finished or interrupted, tasks
-    not started are cancelled and the few in flight are waited for."""
+    one worker suffices (the caller then runs its tasks here); with a `scheduler` address, the Dask cluster
+    there instead, whatever `workers` says. On the way out, finished or interrupted, tasks not started are
+    cancelled and the few in flight are waited for (on a cluster, cancelled)."""
+    if scheduler is not None:
+        client = connect(scheduler)
+        executor = client.get_executor()
+        try:
+            yield executor
+        finally:
+            executor.shutdown(wait=False)  # cancels what is not finished
+            client.close()
+        return
     if workers <= 1:
         yield None
         return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([*preload, KERNELS])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=ignore_interrupts)
+    pool = None
     try:
+        with interrupts_deferred():
+            start_fork_server_ignoring_ctrl_c()
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=ignore_interrupts)
+            list(pool.map(int, range(workers)))  # every worker started (one per task submitted while none idles)
         yield pool
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -34,8 +34,7 @@ from pydantic import ValidationError
 
 from sim.errors import InputError
 from sim.experiments.design import Experiment, Plan, RunSpec, build_plan, series_points
-from sim.experiments.execution import worker_pool
-from sim.extras import require
+from sim.experiments.execution import connect, worker_pool
 from sim.files import TEMPORARY, atomic_write
 from sim.metrics import firm_totals
 from sim.output import versions
@@ -47,8 +46,6 @@ PARTS = "parts"
 RUNS_FILE = "runs.parquet"
 EXPERIMENT_FILE = "experiment.json"
 PART_NAME = re.compile(r"run-(\d+)\.parquet")
-CONNECT_TIMEOUT = "10s"
-"""How long to wait for a Dask scheduler to answer."""
 
 
 class SweepIncomplete(Exception):
@@ -172,21 +169,6 @@ def run_on_cluster(tasks: list[Task], record: Record, client: Any, digest: str) 
     except BaseException:
         client.cancel(futures)
         raise
-
-
-def connect(address: str) -> Any:
-    """A client of the Dask scheduler at `address`, or a plain message saying how to start one."""
-    require("cluster", f"--scheduler {address}")
-    from distributed import Client
-
-    try:
-        return Client(address, timeout=CONNECT_TIMEOUT)
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
-        raise InputError(
-            f"--scheduler {address}: cannot reach a Dask scheduler there ({exc}). Start one with "
-            "`dask scheduler --no-dashboard`, workers with `dask worker ADDRESS`, and give the address the "
-            "scheduler prints, such as tcp://10.0.0.5:8786."
-        ) from None
 
 
 def settled(future: Any, index: int) -> dict[str, Any] | Lost:

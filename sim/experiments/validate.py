@@ -74,11 +74,12 @@ def validate_population(
     seed: int,
     on_replicate: Callable[[], None] | None = None,
     workers: int = 1,
+    scheduler: str | None = None,
 ) -> Validation:
-    """Run the population `replicates` times, on `workers` processes, with seeds from the validation stream;
-    the result does not depend on the number of workers."""
+    """Run the population `replicates` times, on `workers` processes (or the Dask cluster at `scheduler`),
+    with seeds from the validation stream; the result does not depend on where the replicates ran."""
     seeds = targets.replicate_seeds(seed, replicates, targets.VALIDATION_STREAM)
-    with worker_pool(min(workers, replicates), [targets.__name__]) as pool:
+    with worker_pool(min(workers, replicates), [targets.__name__], scheduler) as pool:
         return Validation(scenario, targets.run_replicates(scenario, seeds, on_replicate, pool))
 
 
