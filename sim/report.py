@@ -510,23 +510,64 @@ def failed_runs(runs: pd.DataFrame) -> pd.Series:
     return runs["error"].fillna("").astype(str) != ""
 
 
+EVIDENCE = {
+    "sobol": "Sobol' indices (sobol.csv, from adoptsim sensitivity): the total index is the share of an "
+    "outcome's variance a factor accounts for, alone and in its interactions; the first-order index (alone) "
+    "leaves the interactions out. Intervals are 95% bootstrap intervals.",
+    "morris": "Morris screening (morris.csv, from adoptsim sensitivity): mu* is the mean absolute change in the "
+    "outcome when a factor moves across its range one step at a time; sigma above mu* means the effect depends "
+    "on the other factors. Intervals are 95% bootstrap intervals.",
+    "effects": "Effect sizes: the outcome's mean in the runs with a factor in the top third of its values minus "
+    "the bottom third, with a 95% interval, and the rank correlation over all runs. For indices that apportion "
+    "the variance, sweep a sobol or morris design and run adoptsim sensitivity.",
+}
+
+
 def sweep_page(folder: Path) -> str:
-    """The report of a sweep folder (runs.parquet): the runs' outcomes summarised, and its figures."""
+    """The report of a sweep folder (runs.parquet): first what it found (per outcome, the factors that matter
+    most, from sensitivity indices where the folder has them, effect sizes otherwise; then the discovered
+    boxes), then the indices, the factors and the outcomes in tables of their own, and its figures."""
+    from sim.experiments.findings import Sweep, factor_label, factor_table, findings, outcome_label
+
     try:
         runs = pd.read_parquet(folder / "runs.parquet")
     except (OSError, ValueError) as exc:
         raise InputError(f"{folder / 'runs.parquet'}: cannot read it ({exc}). Re-run the sweep.") from None
     failed = failed_runs(runs)
     finished = runs[~failed]
-    sentences = [
-        f"{len(runs):,} runs in this sweep; {int(failed.sum()):,} failed and are left out of the table below.",
-        "The table summarises every numeric column (the factors varied and the outcomes) across the runs that "
-        "finished: mean, standard deviation, and the 10th, 50th and 90th percentiles.",
-    ]
+    sweep = Sweep.of(folder)
+    lines, evidence, evidence_table = findings(folder, finished)
     found, discovered = discoveries(folder)
-    sentences += found
-    sections = [section("Outcomes across runs", table(outcome_table(finished))), *discovered]
-    sections += [figures_section(folder), provenance(folder)]
+    sentences = [
+        f"{len(runs):,} runs of a {sweep.design} design over {len(sweep.factors)} factors "
+        f"({', '.join(factor_label(f) for f in sweep.factors)}); {int(failed.sum()):,} failed and are left out.",
+        *lines,
+        *found,
+    ]
+    shown = evidence_table.assign(
+        outcome=evidence_table["outcome"].map(outcome_label), factor=evidence_table["factor"].map(factor_label)
+    )
+    outcomes = [o for o in sweep.outcomes if o in finished]
+    labels = [outcome_label(o) for o in outcomes]
+    figures = sorted((folder / "figures").glob("*.png"))
+    index_figures = [embedded_figure(f) for f in figures if f.stem in ("sobol", "morris")]
+    sections = [
+        section(
+            "What matters most" if evidence != "effects" else "Effects of each factor",
+            paragraph(EVIDENCE[evidence], "note"),
+            table(shown),
+            *index_figures,
+        ),
+        *discovered,
+        section("Factors varied", table(factor_table(sweep))),
+        section(
+            "Outcomes across runs",
+            paragraph("Mean, standard deviation and the 10th, 50th and 90th percentiles over the runs that finished."),
+            table(outcome_table(finished[outcomes]).rename(columns={"column": "outcome"}).assign(outcome=labels)),
+        ),
+        section("Figures", *[embedded_figure(f) for f in figures if f.stem not in ("sobol", "morris")]),
+        provenance(folder),
+    ]
     return page(f"Sweep: {folder.name}", bullets(sentences), sections)
 
 

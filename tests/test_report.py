@@ -3,6 +3,7 @@ in headless Chromium with every figure rendered."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -11,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import yaml  # noqa: E402
@@ -132,31 +134,72 @@ def test_a_run_folder_gets_a_report(tmp_path):
     assert len(images(page)) == len(list((out / "figures").glob("*.png"))) > 0
 
 
-def test_a_sweep_folder_gets_a_report(tmp_path):
-    """Sweep folders are read generically: every numeric column summarised over the runs that finished."""
+def sweep_folder(folder: Path, design: str = "lhs") -> Path:
+    """A sweep folder as `adoptsim sweep` writes it: 60 runs over culture and threat, pilots scaled rising with
+    culture only (plus noise), anxiety with threat only; one run failed."""
+    rng = np.random.default_rng(3)
+    culture, threat = rng.uniform(0, 1, 60), rng.uniform(0, 1, 60)
     runs = pd.DataFrame(
         {
-            "run": [0, 1, 2, 3],
-            "firm.levers.culture": [0.2, 0.5, 0.8, 0.8],
-            "replicate": [0, 0, 0, 1],
-            "seed": [11, 12, 13, 14],
-            "pilots_scaled": [1.0, 3.0, 8.0, None],
-            "error": ["", "", "", "InputError: bad"],
+            "run": range(60),
+            "firm.levers.culture": culture,
+            "firm.threat": threat,
+            "replicate": 0,
+            "seed": range(100, 160),
+            "pilots_scaled": 10 * culture + rng.normal(0, 1, 60),
+            "mean_anxiety": 0.2 + 0.5 * threat + rng.normal(0, 0.02, 60),
+            "error": [""] * 59 + ["InputError: bad"],
         }
     )
-    runs.to_parquet(tmp_path / "runs.parquet")
-    (tmp_path / "figures").mkdir()
+    runs.loc[59, ["pilots_scaled", "mean_anxiety"]] = None
+    runs.to_parquet(folder / "runs.parquet")
+    factors = {"firm.levers.culture": {"range": [0, 1]}, "firm.threat": {"range": [0, 1]}}
+    experiment = {"factors": factors, "outcomes": ["pilots_scaled", "mean_anxiety"], "design": {"kind": design}}
+    (folder / "experiment.json").write_text(json.dumps({"experiment": experiment}), encoding="utf-8")
+    (folder / "figures").mkdir()
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
-    fig.savefig(tmp_path / "figures" / "effects.png")
+    fig.savefig(folder / "figures" / "effects.png")
     plt.close(fig)
-    invoke("report", tmp_path)
+    return folder
+
+
+def test_a_sweep_report_leads_with_what_matters_for_each_outcome(tmp_path):
+    """Without sensitivity indices: effect sizes name the factor that moves each outcome (culture for pilots
+    scaled, threat for anxiety), with intervals; factors and outcomes are tables of their own."""
+    invoke("report", sweep_folder(tmp_path))
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert_self_contained(page)
-    assert "4 runs in this sweep; 1 failed" in page
-    assert "<td>pilots_scaled</td><td>3</td><td>4</td>" in page
+    assert "60 runs of a lhs design over 2 factors (culture, threat); 1 failed" in page
+    summary = page[: page.index("Effects of each factor")]
+    assert re.search(r"Pilots scaled across teams: higher culture raises it by [0-9.]+ \(top third", summary)
+    assert "higher threat" not in summary.split("Mean AI anxiety")[0], "threat does not move pilots scaled"
+    assert re.search(r"Mean AI anxiety \(0 to 1\): higher threat raises it", summary)
+    factors = page[page.index("Factors varied") : page.index("Outcomes across runs")]
+    assert "firm.levers.culture" in factors and "pilots" not in factors
+    outcomes = page[page.index("Outcomes across runs") :]
+    assert "<td>pilots scaled across teams</td><td>59</td>" in outcomes and "firm.threat" not in outcomes
     assert "<td>run</td>" not in page and "<td>seed</td>" not in page, "identifiers are not outcomes"
     assert len(images(page)) == 1
+
+
+def test_a_sweep_report_with_sobol_indices_says_what_carries_the_variance(tmp_path):
+    folder = sweep_folder(tmp_path, "sobol")
+    pd.DataFrame(
+        {
+            "outcome": ["pilots_scaled", "pilots_scaled", "mean_anxiety", "mean_anxiety"],
+            "factor": ["firm.levers.culture", "firm.threat", "firm.levers.culture", "firm.threat"],
+            "S1": [0.7, 0.01, 0.0, 0.9],
+            "S1_conf": [0.1, 0.02, 0.01, 0.05],
+            "ST": [0.75, 0.02, 0.01, 0.95],
+            "ST_conf": [0.1, 0.02, 0.01, 0.05],
+        }
+    ).to_csv(folder / "sobol.csv", index=False)
+    invoke("report", folder)
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Pilots scaled across teams: culture (total index 0.75, 95% interval 0.65 to 0.85; alone 0.70) carries " \
+        "most of its variance." in page
+    assert "What matters most" in page and "Sobol&#x27; indices" in page or "Sobol' indices" in page
 
 
 def test_a_folder_without_results_is_refused(cli, tmp_path):
