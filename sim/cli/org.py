@@ -45,7 +45,7 @@ def import_command(
     """Write a scenario whose firm is yours: its teams with their survey means of attitude, anxiety, skill, usage
     and psychological safety, and its pilots at their stages. The mapping is in docs/ODD.md (sections 5.4, 6.1)."""
     with user_errors():
-        from sim.experiments.sweep import atomic_write
+        from sim.files import atomic_write
         from sim.orgdata import MARKER, organisation
 
         check_out(out, force, MARKER)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -36,6 +35,7 @@ from pydantic import ValidationError
 from sim.errors import InputError
 from sim.experiments.design import Experiment, Plan, RunSpec, build_plan, scenario_with, series_points
 from sim.experiments.execution import worker_pool
+from sim.files import atomic_write
 from sim.output import versions
 from sim.plots import firm_totals
 from sim.run import RunResult, run
@@ -371,17 +371,6 @@ def table_schema(plan: Plan) -> pa.Schema:
     outcomes = [(name, pa.float64()) for name in plan.outcome_columns]
     ids = [("replicate", pa.int64()), ("seed", pa.int64())]
     return pa.schema([("run", pa.int64()), *factor_types, *ids, *outcomes, ("error", pa.string())])
-
-
-def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
-    """Write a file under a temporary name beside it and rename it into place, so it is whole or absent."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def part_path(parts: Path, index: int) -> Path:
