@@ -299,3 +299,45 @@ def test_a_firm_without_teams_dumps_as_before_and_teams_need_their_checks(tmp_pa
         with pytest.raises(Exception, match=fragment.replace("(", r"\(")):
             load_scenario(path)
     assert len(read_teams(FILES["teams"])) == 339
+
+
+def test_a_survey_of_team_means_is_used_as_given_past_the_minimum(cli, tmp_path):
+    """One row per team: the items' team means on 0-1 as given, `regular_users` as the adopters, a team below
+    the minimum respondents at the respondent-weighted firm mean, and a respondents count above the head count
+    refused."""
+    teams = tmp_path / "teams.csv"
+    teams.write_text(
+        "team,function,head_count,manager_team\nA,front office,10,\nB,back office,10,A\n", encoding="utf-8"
+    )
+    survey = tmp_path / "survey.csv"
+    survey.write_text("team,respondents,PU1,PU2,regular_users\nA,8,4.2,3.8,0.5\nB,2,2,2,0.1\n", encoding="utf-8")
+    out = tmp_path / "firm.yaml"
+    result = cli("org", "import", "--teams", teams, "--survey", survey, "--out", out, "--quiet")
+    assert result.exit_code == 0, result.stderr
+    a, b = load_scenario(out).firm.teams
+    assert a.attitude == pytest.approx(0.75) and a.adopters == pytest.approx(0.5)
+    assert b.attitude == pytest.approx(0.75) and b.adopters == pytest.approx(0.5)  # 2 < 3: the firm's mean
+    survey.write_text("team,respondents,PU1\nA,11,4\n", encoding="utf-8")
+    result = cli("org", "import", "--teams", teams, "--survey", survey, "--out", out, "--quiet")
+    assert result.exit_code == 2 and "row 2, column 'respondents': value '11'" in result.stderr
+
+
+def test_the_scenario_team_means_are_the_survey_team_means_shrunk_toward_the_firm(insurer):
+    """Recomputed here with pandas from pulse.csv: each team's attitude (PU items, POMP, half rule) and safety
+    (PS1 reversed). A team's scenario value lies between its raw mean and the firm's (shrinkage never
+    overshoots), and the values follow the raw means closely across teams with 5 or more respondents."""
+    answers = pd.read_csv(FILES["survey"])
+    answers["PS1"] = 6 - answers["PS1"]
+    scenario = {t.name: t for t in insurer.firm.teams}
+    for state, items in (("attitude", ["PU1", "PU2", "PU3"]), ("safety", ["PS1", "PS2", "PS3"])):
+        answered = answers[items].notna().sum(axis=1) >= 2
+        score = ((answers[items].mean(axis=1) - 1) / 4)[answered]
+        teams = answers.loc[answered, "team"]
+        grand = score.mean()
+        raw = score.groupby(teams).mean()
+        count = score.groupby(teams).size()
+        value = pd.Series({name: getattr(scenario[name], state) for name in raw.index})
+        big = count[count >= 5].index
+        low, high = np.minimum(raw, grand), np.maximum(raw, grand)
+        assert ((value[big] >= low[big] - 1e-4) & (value[big] <= high[big] + 1e-4)).all(), state
+        assert np.corrcoef(value[big], raw[big])[0, 1] > 0.9, state
