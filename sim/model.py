@@ -59,9 +59,10 @@ class AdoptionModel(mesa.Model):
         self.firms = firms if firms is not None else draw_firms(self.spec, setup)
         self.organisation, counts = build_organisation(self.firms, self.params, setup)
         self.workforce = build_workforce(
-            self.organisation, counts, self.params, self.params.adoption.cross_team_ties, setup
+            self.organisation, counts, self.params, self.params.adoption.cross_team_ties, setup, self.firms
         )
         self.pilots = funnel.PilotTable()
+        funnel.start_portfolio(self.pilots, self.firms, self.organisation, self.params, setup)
         self.duplicates_merged = np.zeros(self.organisation.n_firms)
         self.timeline = Timeline(self.spec.interventions, self.organisation, self.spec.weeks)
         self.compiled = None

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from sim.rules import firm_mean, team_mean
-from sim.schema import Params, Pilots
-from sim.state import SHARED_PLATFORM, Organisation, Workforce
+from sim.schema import Firm, Params, Pilots
+from sim.state import SHARED_PLATFORM, Organisation, Workforce, team_sizes
 
 STAGES = ("idea", "poc", "pilot", "production", "scaled")
 IDEA, POC, PILOT, PRODUCTION, SCALED = range(5)
@@ -132,6 +132,62 @@ def propose(
         week_ended=np.full(n, -1),
     )
     return np.bincount(firm[merged], minlength=org.n_firms).astype(np.float64)
+
+
+def start_portfolio(
+    table: PilotTable, firms: list[Firm], org: Organisation, p: Params, rng: np.random.Generator
+) -> None:
+    """The pilots firms already have at week 0 (`firm.pilots`): each in its team, kind, platform and stage,
+    proposed `age` weeks before week 0 (its time in the stage is not known: taken as its whole age). What a
+    file does not say is drawn as for a new proposal (`propose`): the use case, value, depth, whether it is
+    aligned with strategy and whether it was bought; a pilot of a use case an earlier one already builds
+    is its duplicate. Milestones already reached leave their lessons (as `update_signals` counts them: one
+    for production, one more for scale); the visibility and automation signals start at 0. Draws nothing
+    when no firm has pilots."""
+    rows = [(f, pilot) for f, firm in enumerate(firms) for pilot in firm.pilots]
+    if not rows:
+        return
+    pp = p.pilots
+    team_offset = np.concatenate([[0], np.cumsum([len(team_sizes(firm)) for firm in firms])[:-1]])
+    team_index = [{team.name: i for i, team in enumerate(firm.teams or [])} for firm in firms]
+    firm = np.array([f for f, _ in rows], dtype=np.int64)
+    team = np.array([team_offset[f] + team_index[f][pilot.team] for f, pilot in rows], dtype=np.int64)
+    kind = np.array([KINDS.index(pilot.kind) for _, pilot in rows], dtype=np.int64)
+    stage = np.array([STAGES.index(pilot.stage) for _, pilot in rows], dtype=np.int64)
+    age = np.array([pilot.age for _, pilot in rows], dtype=np.int64)
+    n = len(rows)
+    use_case = np.floor(rng.random(n) * org.firm_use_cases[firm]).astype(np.int64)
+    value_scale = np.where(kind == BACK, pp.back_value, pp.front_value)
+    depth_mean = np.where(kind == BACK, pp.back_depth, pp.front_depth)
+    value = value_scale * rng.lognormal(0, pp.value_spread, n)
+    depth = np.clip(depth_mean + pp.depth_spread * rng.standard_normal(n), 0, 1)
+    aligned = rng.random(n) < org.firm_alignment[firm]
+    bought = rng.random(n) < bought_share(org.firm_employees[firm], pp)
+    keys = (firm * 2 + kind) * org.use_case_stride + use_case
+    original, first_in_batch = original_pilots(table, org.use_case_stride, keys)
+    in_batch = original >= len(table)
+    original[in_batch] = first_in_batch[in_batch]
+    table.append(
+        firm=firm,
+        team=team,
+        kind=kind,
+        use_case=use_case,
+        value=value,
+        depth=depth,
+        platform=np.array([pilot.platform for _, pilot in rows], dtype=np.int64),
+        aligned=aligned,
+        bought=bought,
+        duplicate_of=original,
+        stage=stage,
+        status=np.full(n, ACTIVE),
+        week_proposed=-age,
+        week_in_stage=-age,
+        week_poc=np.full(n, -1),
+        week_stalled=np.full(n, -1),
+        week_ended=np.where(stage == SCALED, 0, -1),
+    )
+    lessons = (stage >= PRODUCTION).astype(np.float64) + (stage == SCALED)
+    org.firm_knowledge += np.bincount(firm, weights=lessons, minlength=org.n_firms)
 
 
 def size_elasticity(org: Organisation, pp: Pilots) -> np.ndarray:

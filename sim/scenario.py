@@ -425,7 +425,8 @@ def describe_value_error(source: str, field: str, error: dict, info: FieldInfo |
         meaning = f" ({info.description})" if info is not None and info.description else ""
         return f"{source}: field {field} is missing; it is required{meaning}."
     if error["type"] == "value_error" and isinstance(value, dict):
-        return f"{source}: field {field} is not allowed: {str(error['msg']).removeprefix('Value error, ')}."
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        return f"{source}: field {field} is not allowed: {reason}." if field else f"{source}: {reason}."
     bounds = range_of(info, error["loc"][-1] if error["loc"] else None)
     meaning = f" ({info.description})" if info is not None and info.description else ""
     if isinstance(value, float) and not math.isfinite(value):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 Hazard = Annotated[float, Field(ge=0, le=1)]
 
@@ -59,6 +59,45 @@ class Levers(Strict):
     )
 
 
+Function = Literal["front-office", "back-office"]
+Stage = Literal["idea", "poc", "pilot", "production", "scaled"]
+
+
+class OrgTeam(Strict):
+    """One of the firm's own teams (`adoptsim org import` writes these): its function, head count, the team
+    its manager reports into, and the means of its employees' initial states from a staff survey (empty:
+    generated as for a generated team)."""
+
+    name: str = Field(min_length=1, description="The team's name, unique in the firm")
+    function: Function = Field(description="Front office (marketing, sales, service) or back office")
+    members: int = Field(ge=1, le=200_000, description="Head count, the manager included")
+    manager: str | None = Field(
+        None, description="The team the team's manager reports into (a name in this list); empty at the top"
+    )
+    attitude: float | None = Field(None, ge=0, le=1, description="Mean initial attitude (perceived usefulness)")
+    anxiety: float | None = Field(None, ge=0, le=1, description="Mean initial AI anxiety")
+    skill: float | None = Field(None, ge=0, le=1, description="Mean initial AI skill")
+    usage: float | None = Field(None, ge=0, le=1, description="Mean initial usage")
+    adopters: float | None = Field(
+        None, ge=0, le=1, description="Share of the team already using AI by choice (its most innovative members)"
+    )
+    safety: float | None = Field(None, ge=0, le=1, description="The team's base psychological safety")
+    platform: int | None = Field(
+        None, ge=0, le=19, description="The team's AI platform (0 the shared one); empty: drawn as for any team"
+    )
+
+
+class InitialPilot(Strict):
+    """A pilot the firm already has at week 0: its team, kind, platform, stage and age."""
+
+    name: str = Field("", description="Label, for the reader of the file")
+    team: str = Field(min_length=1, description="The owning team (a name in firm.teams)")
+    kind: Function = Field(description="Front-office (revenue) or back-office (cost) use case")
+    platform: int = Field(0, ge=0, le=19, description="The platform it is built on (0 the shared one)")
+    stage: Stage = Field(description="Its stage at week 0")
+    age: int = Field(0, ge=0, le=1040, description="Weeks since it was proposed, at week 0")
+
+
 class Firm(Strict):
     """One organisation: its size, industry, team structure and the three foundation levers."""
 
@@ -85,21 +124,82 @@ class Firm(Strict):
     )
     levers: Levers = Field(default_factory=Levers, description="The three foundations")
     revenue_band: RevenueBand | None = Field(None, description="Annual revenue band, where known (for breakdowns)")
+    teams: list[OrgTeam] | None = Field(
+        None,
+        description="The firm's own teams (instead of generated ones); employees must be their head counts' sum",
+    )
+    pilots: list[InitialPilot] = Field(
+        default_factory=list, description="Pilots the firm already has at week 0 (needs firm.teams)"
+    )
 
     @model_validator(mode="after")
     def teams_fit(self) -> Firm:
-        """A team cannot be larger than the firm."""
+        """A team cannot be larger than the firm; the firm's own teams add up to its head count, have unique
+        names and a reporting line without cycles; pilots name teams and platforms that exist."""
         if self.team_size > self.employees:
             raise ValueError(
                 f"team_size {self.team_size} is larger than employees {self.employees}; it must be at most the "
                 "head count"
             )
+        if self.teams is not None:
+            check_own_teams(self)
+        elif self.pilots:
+            raise ValueError("pilots need the firm's own teams: give firm.teams, which the pilots name")
         return self
+
+    @model_serializer(mode="wrap")
+    def without_absent_teams(self, handler):  # noqa: ANN001, ANN201 (pydantic's serializer protocol)
+        """Leave `teams` and `pilots` out of a dump when absent, so a firm without them dumps, digests and
+        writes exactly as before they existed."""
+        data = handler(self)
+        if isinstance(data, dict):
+            if data.get("teams") is None:
+                data.pop("teams", None)
+            if not data.get("pilots"):
+                data.pop("pilots", None)
+        return data
 
     @property
     def perceived_threat(self) -> float:
         """The threat employees perceive: the explicit value or the industry's default."""
         return INDUSTRY_THREAT[self.industry] if self.threat is None else self.threat
+
+
+def check_own_teams(firm: Firm) -> None:
+    """The consistency of `firm.teams` and `firm.pilots` (see Firm.teams_fit)."""
+    teams = firm.teams or []
+    if not teams:
+        raise ValueError("teams is empty: list at least one team, or leave teams out to generate them")
+    total = sum(team.members for team in teams)
+    if total != firm.employees:
+        raise ValueError(f"employees is {firm.employees} but the teams' head counts add up to {total}; they must agree")
+    if firm.agents is not None and firm.agents < firm.employees:
+        raise ValueError("agents (a sample of generated teams) cannot be combined with the firm's own teams")
+    names = [team.name for team in teams]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"team names must differ; repeated: {', '.join(repeated)}")
+    known = set(names)
+    for i, team in enumerate(teams):
+        if team.manager is not None and team.manager not in known:
+            raise ValueError(f"teams.{i}.manager = {team.manager!r} is not the name of a team in teams")
+        if team.platform is not None and team.platform >= firm.platforms:
+            raise ValueError(f"teams.{i}.platform = {team.platform}: the firm has platforms 0 to {firm.platforms - 1}")
+    manager_of = {team.name: team.manager for team in teams}
+    for team in teams:
+        seen, current = {team.name}, team.manager
+        while current is not None:
+            if current in seen:
+                raise ValueError(f"the reporting line of team {team.name!r} comes back to {current!r}: it must not")
+            seen.add(current)
+            current = manager_of[current]
+    for i, pilot in enumerate(firm.pilots):
+        if pilot.team not in known:
+            raise ValueError(f"pilots.{i}.team = {pilot.team!r} is not the name of a team in teams")
+        if pilot.platform >= firm.platforms:
+            raise ValueError(
+                f"pilots.{i}.platform = {pilot.platform}: the firm has platforms 0 to {firm.platforms - 1}"
+            )
 
 
 class Adoption(Strict):
@@ -533,6 +633,13 @@ class Scenario(Strict):
     population: Population | None = Field(
         None, description="Draw a population of firms like `firm` instead of running `firm` alone"
     )
+
+    @model_validator(mode="after")
+    def own_teams_alone(self) -> Scenario:
+        """A firm's own teams and pilots describe one firm: a population draws its firms' sizes instead."""
+        if self.population is not None and (self.firm.teams is not None or self.firm.pilots):
+            raise ValueError("firm.teams and firm.pilots describe one firm; they cannot be combined with population")
+        return self
 
 
 def json_schema() -> dict:

@@ -97,8 +97,11 @@ class Organisation:
 
 
 def team_sizes(firm: Firm) -> np.ndarray:
-    """Head count of each simulated team: full teams of `team_size`, the remainder joining the last one; or,
-    where the firm simulates fewer `agents` than it employs, as many full teams as fit in `agents`."""
+    """Head count of each simulated team: the firm's own teams where it lists them (`firm.teams`); else full
+    teams of `team_size`, the remainder joining the last one; or, where the firm simulates fewer `agents` than
+    it employs, as many full teams as fit in `agents`."""
+    if firm.teams is not None:
+        return np.array([team.members for team in firm.teams], dtype=np.int64)
     if firm.agents is not None and firm.agents < firm.employees:
         return np.full(max(1, firm.agents // firm.team_size), firm.team_size, dtype=np.int64)
     n_teams = max(1, firm.employees // firm.team_size)
@@ -107,11 +110,32 @@ def team_sizes(firm: Firm) -> np.ndarray:
     return sizes
 
 
+def real_teams(firm: Firm) -> int:
+    """The firm's real number of teams: its own teams where it lists them, else `employees // team_size`."""
+    return len(firm.teams) if firm.teams is not None else max(1, firm.employees // firm.team_size)
+
+
 def teams_represented(firm: Firm) -> float:
     """How many of the firm's real teams each simulated team stands for: 1 unless the firm is sampled, when
     a sample of whole teams stands for all of them (super-individuals at the team level, Scheffer et al. 1995):
     team-level mechanisms keep real team sizes, firm-level ones see the firm's real number of teams."""
-    return max(1, firm.employees // firm.team_size) / len(team_sizes(firm))
+    return real_teams(firm) / len(team_sizes(firm))
+
+
+TEAM_STATES = ("attitude", "anxiety", "skill", "usage", "adopters", "safety")
+"""The initial-state means a firm's own team may give (`OrgTeam`)."""
+
+
+def given_per_team(firms: list[Firm], name: str) -> np.ndarray:
+    """One value per simulated team of an `OrgTeam` field (an initial-state mean, or the platform), NaN where a
+    team does not give it (every generated team)."""
+    values = [
+        [np.nan if getattr(team, name) is None else float(getattr(team, name)) for team in f.teams]
+        if f.teams is not None
+        else [np.nan] * len(team_sizes(f))
+        for f in firms
+    ]
+    return np.concatenate([np.asarray(v, dtype=np.float64) for v in values])
 
 
 def build_organisation(firms: list[Firm], params: Params, rng: np.random.Generator) -> tuple[Organisation, np.ndarray]:
@@ -124,13 +148,24 @@ def build_organisation(firms: list[Firm], params: Params, rng: np.random.Generat
     culture = np.array([f.levers.culture for f in firms])
     infrastructure = np.array([f.levers.infrastructure for f in firms])
     base_safety = np.clip(culture[team_firm] + rng.normal(0, params.teams.safety_spread, len(team_firm)), 0, 1)
+    surveyed_safety = given_per_team(firms, "safety")
+    base_safety = np.where(np.isnan(surveyed_safety), base_safety, surveyed_safety)
+    back_office = rng.random(len(team_firm)) >= front_share
+    function = np.concatenate(
+        [
+            [t.function == "back-office" for t in f.teams] if f.teams is not None else [-1] * len(s)
+            for f, s in zip(firms, sizes, strict=True)
+        ]
+    ).astype(np.int64)
+    platform = choose_team_platforms(firms, team_firm, infrastructure, rng)
+    own_platform = given_per_team(firms, "platform")
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     n_firms = len(firms)
     return (
         Organisation(
             team_firm=team_firm,
-            team_back_office=rng.random(len(team_firm)) >= front_share,
-            team_platform=choose_team_platforms(firms, team_firm, infrastructure, rng),
+            team_back_office=np.where(function < 0, back_office, function == 1),
+            team_platform=np.where(np.isnan(own_platform), platform, np.nan_to_num(own_platform)).astype(np.int64),
             team_members=counts.astype(np.float64),
             team_represents=np.concatenate(
                 [np.full(len(s), teams_represented(f)) for s, f in zip(sizes, firms, strict=True)]
@@ -140,7 +175,7 @@ def build_organisation(firms: list[Firm], params: Params, rng: np.random.Generat
             team_safety=base_safety.copy(),
             firm_employees=np.array([f.employees for f in firms], dtype=np.float64),
             firm_agents=agents.astype(np.float64),
-            firm_teams=np.array([max(1, f.employees // f.team_size) for f in firms], dtype=np.float64),
+            firm_teams=np.array([real_teams(f) for f in firms], dtype=np.float64),
             firm_start=np.concatenate([[0], np.cumsum(agents)[:-1]]).astype(np.int64),
             firm_use_cases=use_case_catalogue(firms, params),
             firm_threat=np.array([f.perceived_threat for f in firms]),
@@ -182,25 +217,41 @@ def choose_team_platforms(
 
 
 def build_workforce(
-    org: Organisation, counts: np.ndarray, params: Params, ties_per_employee: int, rng: np.random.Generator
+    org: Organisation,
+    counts: np.ndarray,
+    params: Params,
+    ties_per_employee: int,
+    rng: np.random.Generator,
+    firms: list[Firm] | None = None,
 ) -> Workforce:
     """Employees with Rogers-style innovativeness, Granovetter thresholds and initial attitude, anxiety, skill.
     The most innovative `initial_adopters` already use AI by choice at week 0, at an adopter's lowest usage
     (none by default, when the tools are new; 12% in the shipped population, whose week 0 is mid-2023: 12% of
     employed US adults had used ChatGPT for work by July 2023, Pew); nobody has yet integrated it into their
-    work."""
+    work.
+
+    A firm's own team that gives survey means (`firm.teams`, from `adoptsim org import`) centres its members'
+    attitude, anxiety and skill on them (same spreads and draws); its `usage` is every member's usage and its
+    `adopters` the share of its most innovative members who start as adopters."""
     team = np.repeat(np.arange(len(counts)), counts)
     firm = org.team_firm[team]
     n = len(team)
+    given = {name: given_per_team(firms, name)[team] if firms else np.full(n, np.nan) for name in TEAM_STATES}
     innovativeness = rng.random(n)
     manager = np.zeros(n, dtype=bool)
     manager[org.team_start] = True
     a = params.attitude
+    attitude_mean = np.where(np.isnan(given["attitude"]), a.initial, given["attitude"])
     prior = np.clip(
-        a.initial + a.spread * rng.standard_normal(n) + a.innovativeness_weight * (innovativeness - 0.5), 0, 1
+        attitude_mean + a.spread * rng.standard_normal(n) + a.innovativeness_weight * (innovativeness - 0.5), 0, 1
     )
     anxiety_mean = params.anxiety.baseline + params.anxiety.threat_weight * org.firm_threat[firm]
+    anxiety_mean = np.where(np.isnan(given["anxiety"]), anxiety_mean, given["anxiety"])
+    skill_mean = np.where(np.isnan(given["skill"]), params.skill.initial, given["skill"])
     adopted = innovativeness >= 1 - params.adoption.initial_adopters
+    if not np.isnan(given["adopters"]).all():
+        adopted = surveyed_adopters(team, counts, innovativeness, given["adopters"], adopted)
+    usage = np.where(np.isnan(given["usage"]), params.usage.committed_floor * adopted, given["usage"])
     return Workforce(
         firm=firm,
         team=team,
@@ -210,12 +261,24 @@ def build_workforce(
         prior=prior,
         attitude=prior.copy(),
         anxiety=np.clip(anxiety_mean + params.anxiety.spread * rng.standard_normal(n), 0, 1),
-        skill=np.clip(params.skill.initial + params.skill.spread * rng.standard_normal(n), 0, 1),
-        usage=params.usage.committed_floor * adopted,
+        skill=np.clip(skill_mean + params.skill.spread * rng.standard_normal(n), 0, 1),
+        usage=usage,
         engagement=np.zeros(n),
         adopted=adopted,
         ties=draw_cross_team_ties(firm, team, org, ties_per_employee, rng),
     )
+
+
+def surveyed_adopters(
+    team: np.ndarray, counts: np.ndarray, innovativeness: np.ndarray, share: np.ndarray, adopted: np.ndarray
+) -> np.ndarray:
+    """Adopters where a team gives their share: its round(adopters x members) most innovative members (an exact
+    share, no draw); elsewhere `adopted` as drawn."""
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    order = np.lexsort((-innovativeness, team))  # by team, most innovative first
+    rank = np.empty(len(team), dtype=np.int64)
+    rank[order] = np.arange(len(team)) - starts[team[order]]
+    return np.where(np.isnan(share), adopted, rank < np.round(np.nan_to_num(share) * counts[team]))
 
 
 def draw_cross_team_ties(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import fields
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -38,6 +39,8 @@ from sim.scenario import load_scenario
 from sim.schema import Scenario
 
 FLOAT_TOLERANCE = 1e-12
+IMPORTED = Path(__file__).resolve().parent.parent / "examples" / "insurer" / "insurer.yaml"
+"""A firm imported from its own files (adoptsim org import): its teams, survey means and pilots."""
 SEEDS = range(12)
 
 
@@ -260,6 +263,7 @@ ALL_INTERVENTIONS = [
         ("baseline", ALL_INTERVENTIONS, 5),
         ("population", ["population.firms=6", "weeks=52"], 6),
         ("population", ["population.firms=4", "population.agents_per_firm=150", "weeks=52", *ALL_INTERVENTIONS], 8),
+        (str(IMPORTED), ["weeks=26", *ALL_INTERVENTIONS], 9),  # its own teams, survey means and pilots
     ],
 )
 def test_whole_runs_agree(name: str, overrides: list[str], seed: int) -> None:
