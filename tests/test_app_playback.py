@@ -77,10 +77,11 @@ def test_a_run_stops_at_its_horizon_however_many_weeks_a_frame_asks_for() -> Non
     assert not any(event.startswith("week 13:") for event in model.events)
 
 
-def frames_from_a_thread(wait: bool) -> list[str]:
-    """A page whose render pass takes 3 ms, and a loop in another thread that changes its frame every 1 ms for
-    600 frames, waiting for the screen between frames or not, started by a change this thread renders (as a
-    click on play is). The errors the renders raised, as text."""
+def frames_from_a_thread(wait: bool, frames: int = 150) -> list[str]:
+    """A page whose render pass lasts until the week changes (up to a limit, as a picture takes its time to
+    draw), and a loop in another thread that changes the week `frames` times, waiting for the screen between
+    changes or not; started by a change this thread renders, as a click on play is. Without waiting, every
+    pass sees a change made during it, whatever the machine's speed. The errors the renders raised, as text."""
     import time
 
     import reacton.core
@@ -91,13 +92,15 @@ def frames_from_a_thread(wait: bool) -> list[str]:
     frame = solara.reactive(0)
     errors: list[str] = []
     context: list = []
-    started = threading.Event()
+    started, changed = threading.Event(), threading.Event()
+    drawing = 0.5 if not wait else 0.02  # how long a pass waits for a change: long, unless none can come
 
     @solara.component
     def Page():
         context.append(reacton.core.get_render_context())
         started.set()  # the loop starts during this thread's pass, as the app's play task does
-        time.sleep(0.003)  # a picture being drawn
+        changed.wait(drawing)
+        changed.clear()
         solara.Text(f"frame {frame.value}")
 
     _, rc = solara.render(Page(), handle_error=False)
@@ -107,11 +110,12 @@ def frames_from_a_thread(wait: bool) -> list[str]:
     def loop() -> None:
         started.wait()
         try:
-            for _ in range(600):
+            for _ in range(frames):
                 time.sleep(0.001)
                 if wait:
                     wait_for_the_screen(render_context)
                 frame.set(frame.value + 1)
+                changed.set()
         except RuntimeError as exc:
             errors.append(str(exc))
 
@@ -129,7 +133,8 @@ def frames_from_a_thread(wait: bool) -> list[str]:
 def test_a_play_loop_that_waits_for_the_screen_never_outruns_it() -> None:
     """The failure seen on a slow machine: the rendering thread gave up with 'Too many renders triggered' when
     the loop changed the week during every pass. Without waiting, the same loop provokes it here; waiting for
-    the screen before each change, as the app's loop does, never does (600 frames, a pass 3 times a pause)."""
+    the screen before each change, as the app's loop does, never does (150 frames, more than the 100 passes
+    reacton allows one render loop)."""
     assert any("Too many renders" in error for error in frames_from_a_thread(wait=False))
     assert frames_from_a_thread(wait=True) == []
 
