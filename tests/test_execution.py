@@ -68,84 +68,91 @@ def test_one_atomic_writer_one_figure_saver_one_seed_scheme_one_setter() -> None
     assert defining("def scenario_with(") == ["sim/scenario.py"]
 
 
-def run_command(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd, timeout=600)
-
-
 def figure_bytes(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((folder / "figures").glob("*.png"))}
 
 
-def test_compare_sweep_and_validate_draw_the_same_png_bytes_run_to_run(tmp_path: Path) -> None:
+def test_compare_sweep_and_validate_draw_the_same_png_bytes_run_to_run(cli, tmp_path: Path) -> None:
     from tests.test_bad_input import tiny_comparison, tiny_experiment
 
     comparison, experiment = tiny_comparison(tmp_path), tiny_experiment(tmp_path)
     commands = {
-        "compare": [str(comparison)],
-        "sweep": [str(experiment)],
+        "compare": [comparison],
+        "sweep": [experiment],
         "validate": ["population", "--set", "population.firms=12", "--replicates", "2"],
     }
     for command, args in commands.items():
         first, second = tmp_path / f"{command}-1", tmp_path / f"{command}-2"
         for out in (first, second):
-            done = run_command(command, *args, "--out", str(out), "--quiet", "--workers", "2", cwd=tmp_path)
-            assert done.returncode == 0, (command, done.stderr)
+            done = cli(command, *args, "--out", out, "--quiet", "--workers", "1")
+            assert done.exit_code == 0, (command, done.stderr)
         assert figure_bytes(first), f"{command} drew no figure"
         assert figure_bytes(first) == figure_bytes(second), command
         assert b"Matplotlib version" not in b"".join(figure_bytes(first).values()), command
 
 
-def interrupted(args: list[str], cwd: Path, after: float) -> subprocess.CompletedProcess:
-    """`adoptsim ARGS` in a process group of its own, sent Ctrl-C (SIGINT to the group, as a terminal does:
-    the command, its fork server and its workers) `after` seconds in; its exit code and output."""
+def interrupted(commands: dict[str, list[str]], cwd: Path, after: float) -> dict[str, subprocess.CompletedProcess]:
+    """Each `adoptsim ARGS` in a process group of its own, all at once, each sent Ctrl-C (SIGINT to the group,
+    as a terminal does: the command, its fork server and its workers) `after` seconds in; their exit codes and
+    output."""
     import os
     import signal
     import time
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sim", *args],
-        cwd=cwd,
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    processes = {
+        name: subprocess.Popen(
+            [sys.executable, "-m", "sim", *args],
+            cwd=cwd,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, args in commands.items()
+    }
+    done = {}
     try:
         time.sleep(after)
-        assert process.poll() is None, f"{args[0]} ended before Ctrl-C: {process.communicate()}"
-        os.killpg(process.pid, signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=120)
+        for name, process in processes.items():
+            assert process.poll() is None, f"{name} ended before Ctrl-C: {process.communicate()}"
+            os.killpg(process.pid, signal.SIGINT)
+        for name, process in processes.items():
+            stdout, stderr = process.communicate(timeout=120)
+            done[name] = subprocess.CompletedProcess(commands[name], process.returncode, stdout, stderr)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+        for process in processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
+    return done
 
 
 def test_ctrl_c_stops_compare_sweep_and_validate_alike(tmp_path: Path) -> None:
     """Exit 130, one line on stderr saying what was saved (the sweep's finished runs, which a rerun keeps) or
-    that nothing was written, no traceback; and no half-written output folder left under the name asked for."""
+    that nothing was written, no traceback; and no half-written output folder left under the name asked for.
+    The three run at once, each long enough (thousands of runs) to be busy when Ctrl-C comes."""
     from tests.test_bad_input import tiny_comparison, tiny_experiment
 
-    long = {"replicates": 4000}
-    comparison = tiny_comparison(tmp_path, **long)
+    comparison = tiny_comparison(tmp_path, replicates=4000)
     experiment = tiny_experiment(tmp_path, replicates=4000)
-    commands = {
-        "compare": ([str(comparison)], "nothing was written to"),
-        "sweep": ([str(experiment)], "runs are saved in"),
-        "validate": (["population", "--set", "population.firms=60", "--replicates", "200"], "nothing was written to"),
+    arguments = {
+        "compare": [str(comparison)],
+        "sweep": [str(experiment)],
+        "validate": ["population", "--set", "population.firms=60", "--replicates", "200"],
     }
-    for command, (args, said) in commands.items():
-        out = tmp_path / f"{command}-out"
-        done = interrupted([command, *args, "--out", str(out), "--quiet", "--workers", "2"], tmp_path, after=12)
+    said = {"compare": "nothing was written to", "sweep": "runs are saved in", "validate": "nothing was written to"}
+    outs = {command: tmp_path / f"{command}-out" for command in arguments}
+    commands = {c: [c, *a, "--out", str(outs[c]), "--quiet", "--workers", "2"] for c, a in arguments.items()}
+    for command, done in interrupted(commands, tmp_path, after=15).items():
+        out = outs[command]
         assert done.returncode == 130, (command, done.returncode, done.stderr[-2000:])
-        assert "interrupted" in done.stderr and said in done.stderr and str(out) in done.stderr, (command, done.stderr)
-        assert "Traceback" not in done.stderr, (command, done.stderr[-2000:])
+        assert "interrupted" in done.stderr and said[command] in done.stderr, (command, done.stderr)
+        assert str(out) in done.stderr and "Traceback" not in done.stderr, (command, done.stderr[-2000:])
         if command != "sweep":
             assert not out.exists(), command
 
 
-def test_validate_and_calibrate_run_on_a_dask_cluster_with_the_same_results(tmp_path: Path) -> None:
+def test_validate_and_calibrate_run_on_a_dask_cluster_with_the_same_results(cli, tmp_path: Path) -> None:
     """`--scheduler` goes through the same execution layer as local workers: the same tables to the byte."""
     from distributed import LocalCluster
 
@@ -158,16 +165,14 @@ def test_validate_and_calibrate_run_on_a_dask_cluster_with_the_same_results(tmp_
             "dask": ["--scheduler", address],
         }
         for name, where in runs.items():
-            out = str(tmp_path / name)
-            done = run_command("validate", *population, "--replicates", "2", "--out", out, "-q", *where, cwd=tmp_path)
-            assert done.returncode == 0, (name, done.stderr)
+            done = cli("validate", *population, "--replicates", "2", "--out", tmp_path / name, "-q", *where)
+            assert done.exit_code == 0, (name, done.stderr)
         for table in sorted((tmp_path / "local").glob("*.csv")):
             assert table.read_bytes() == (tmp_path / "dask" / table.name).read_bytes(), table.name
         options = ["--firms", "8", "--replicates", "2", "--budget", "3", "--finalists", "1", "-q"]
         for name, where in runs.items():
-            out = str(tmp_path / f"fit-{name}")
-            done = run_command("calibrate", "population", *options, "--out", out, *where, cwd=tmp_path)
-            assert done.returncode == 0, (name, done.stderr)
+            done = cli("calibrate", "population", *options, "--out", tmp_path / f"fit-{name}", *where)
+            assert done.exit_code == 0, (name, done.stderr)
         local, dask = (tmp_path / "fit-local" / "fit.csv"), (tmp_path / "fit-dask" / "fit.csv")
         assert local.read_bytes() == dask.read_bytes()
     finally:
