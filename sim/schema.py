@@ -85,6 +85,22 @@ class Firm(Strict):
     )
     levers: Levers = Field(default_factory=Levers, description="The three foundations")
     revenue_band: RevenueBand | None = Field(None, description="Annual revenue band, where known (for breakdowns)")
+    currency: str = Field(
+        "USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the currency costs and values are in (USD, EUR, ...)"
+    )
+    revenue: float | None = Field(
+        None, gt=0, le=1e13, description="Annual revenue in the currency; empty means head count x revenue_per_employee"
+    )
+    revenue_per_employee: float = Field(
+        250_000, gt=0, le=1e8, description="Annual revenue per employee, for a firm whose revenue is not given"
+    )
+    value_share: float = Field(
+        0.001,
+        gt=0,
+        le=1,
+        description="Share of annual revenue one value unit a year is worth, at the use-case catalogue of 1,000 "
+        "employees (docs/ODD.md, section 7.19)",
+    )
 
     @model_validator(mode="after")
     def teams_fit(self) -> Firm:

@@ -15,6 +15,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from sim.figure_files import save_figure
+from sim.terms import smallest_meaningful
 from sim.experiments.compare import (
     METRICS,
     Outcome,
@@ -68,11 +70,14 @@ def draw_spans(ax: Axes, spans: list[Span], colour: str) -> None:
         )
 
 
-def panel_grid(n: int, width: float = 4.2, height: float = 3.0) -> tuple[Figure, list[Axes]]:
-    """A figure with n panels, up to three to a row; unused panels are hidden."""
+def panel_grid(n: int, width: float = 4.2, height: float = 3.0, sharey: bool = False) -> tuple[Figure, list[Axes]]:
+    """A figure with n panels, up to three to a row (with one y-axis for all when `sharey`); unused panels
+    are hidden."""
     columns = min(n, PANEL_COLUMNS)
     rows = math.ceil(n / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(width * columns, height * rows), squeeze=False, sharey="all" if sharey else "none"
+    )
     flat = list(axes.flat)
     for ax in flat[n:]:
         ax.set_visible(False)
@@ -81,10 +86,11 @@ def panel_grid(n: int, width: float = 4.2, height: float = 3.0) -> tuple[Figure,
 
 def over_time(plan: Plan, results: Results, metric: str) -> Figure:
     """One metric week by week: a panel per arm, the arm in colour over the base in grey (median and
-    10 to 90% band across replicates), with the interventions' start and end weeks."""
+    10 to 90% band across replicates), with the interventions' start and end weeks. The panels share one
+    y-axis, so arms can be read against each other, not only against the base."""
     base_band = band(results.base, metric)
     base_spans = intervention_spans(plan.base.interventions, results.base)
-    fig, axes = panel_grid(len(results.arms))
+    fig, axes = panel_grid(len(results.arms), sharey=True)
     for i, ((arm, outcomes), ax) in enumerate(zip(results.arms.items(), axes, strict=True)):
         colour = ARM_COLOURS[i % len(ARM_COLOURS)]
         draw_band(ax, base_band, BASE_COLOUR)
@@ -93,6 +99,7 @@ def over_time(plan: Plan, results: Results, metric: str) -> Figure:
         draw_spans(ax, base_spans, BASE_COLOUR)
         ax.set_title(arm, fontsize=10, color=colour)
         ax.set(xlabel="week", xlim=(0, plan.base.weeks))
+        ax.tick_params(axis="y", labelleft=True)
         ax.grid(alpha=0.3)
     legend = [
         Line2D([], [], color=BASE_COLOUR, lw=2, label=f"{plan.base.name} (median, 10-90% band)"),
@@ -102,16 +109,25 @@ def over_time(plan: Plan, results: Results, metric: str) -> Figure:
     ]
     fig.legend(handles=legend, loc="lower center", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0))
     series = " + ".join(METRICS[metric].series)
-    fig.suptitle(f"{METRICS[metric].label} over time ({series}), {len(results.seeds)} replicates per arm")
+    fig.suptitle(f"{titled(metric)} over time ({series}), {len(results.seeds)} replicates per arm")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 
+def titled(metric: str) -> str:
+    """A metric's label for a figure, with its unit where the label does not say it."""
+    unit = {"value": " (value units)", "money": " (in the firm's currency)"}.get(METRICS[metric].unit, "")
+    return METRICS[metric].label + unit
+
+
 def verdict(row: pd.Series) -> str:
-    """Whether an interval lies wholly on the better side of zero, wholly on the worse side, or spans it."""
-    better = METRICS[row["metric"]].better
-    low, high = sorted((better * row["diff_ci_low"], better * row["diff_ci_high"]))
-    return "better" if low > 0 else "worse" if high < 0 else "unclear"
+    """Clearly better (the interval wholly on the better side of zero and the mean difference at least the
+    metric's smallest meaningful difference, sim/terms.py), clearly worse (the same on the worse side), or
+    unclear."""
+    metric = METRICS[row["metric"]]
+    low, high = sorted((metric.better * row["diff_ci_low"], metric.better * row["diff_ci_high"]))
+    meaningful = abs(row["diff_mean"]) >= smallest_meaningful(metric.unit)
+    return "better" if low > 0 and meaningful else "worse" if high < 0 and meaningful else "unclear"
 
 
 def differences(table: pd.DataFrame) -> Figure:
@@ -130,11 +146,11 @@ def differences(table: pd.DataFrame) -> Figure:
         ax.axvline(0, color="black", lw=0.8)
         ax.set_yticks(y, arms, fontsize=8)
         direction = "higher" if METRICS[metric].better > 0 else "lower"
-        ax.set_title(f"{METRICS[metric].label}\n({direction} is better)", fontsize=9)
+        ax.set_title(f"{titled(metric)}\n({direction} is better)", fontsize=9)
         ax.tick_params(axis="x", labelsize=8)
         ax.grid(axis="x", alpha=0.3)
     legend = [
-        Line2D([], [], color=c, lw=2.5, label=v if v == "unclear" else f"clearly {v}")
+        Line2D([], [], color=c, lw=2.5, label="not clearly changed" if v == "unclear" else f"clearly {v}")
         for v, c in VERDICT_COLOURS.items()
     ]
     fig.legend(handles=legend, loc="lower center", ncol=3, fontsize=8, frameon=False)
@@ -144,16 +160,12 @@ def differences(table: pd.DataFrame) -> Figure:
 
 
 def save_comparison_figures(plan: Plan, results: Results, table: pd.DataFrame, folder: Path) -> list[Path]:
-    """Draw every comparison figure into `folder` as PNG: one over time per metric that has a weekly
-    trace, and the chart of differences."""
+    """Draw every comparison figure into `folder` as PNG and SVG (sim.figure_files): one over time per metric
+    that has a weekly trace, and the chart of differences."""
     folder.mkdir(parents=True, exist_ok=True)
     drawings = {f"over_time_{m}": partial(over_time, plan, results, m) for m in plan.spec.metrics if METRICS[m].series}
     drawings["differences"] = partial(differences, table)
     paths = []
     for name, draw in drawings.items():
-        fig = draw()
-        path = folder / f"{name}.png"
-        fig.savefig(path, dpi=100, bbox_inches="tight", metadata={"Software": None})
-        plt.close(fig)
-        paths.append(path)
+        paths.append(save_figure(draw(), folder / f"{name}.png"))
     return paths

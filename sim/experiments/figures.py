@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from sim.experiments.compare_figures import panel_grid
 from sim.experiments.design import Plan
-from sim.experiments.sweep import atomic_write
+from sim import figure_files
 
 BAND = (0.1, 0.5, 0.9)
 """Quantiles drawn over the runs at a level: the band's edges and the median line."""
@@ -148,12 +148,8 @@ def morris_figure(table: pd.DataFrame) -> Figure:
 
 
 def save_figure(fig: Figure, path: Path) -> Path:
-    """Save a figure as PNG (under a temporary name, renamed into place) and close it."""
-    try:
-        atomic_write(path, lambda temporary: fig.savefig(temporary, format="png", dpi=100))
-    finally:
-        plt.close(fig)
-    return path
+    """Save a figure as PNG and SVG (the one saver, sim.figure_files) and close it."""
+    return figure_files.save_figure(fig, path, dpi=100, tight=False)
 
 
 def save_sweep_figures(runs: pd.DataFrame, plan: Plan, folder: Path) -> list[Path]:

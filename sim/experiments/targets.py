@@ -10,7 +10,6 @@ arguments are kept beside the numbers (`Target.argument`) and in docs/ODD.md sec
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from scipy import stats
 
+from sim import figure_files
 from sim.run import run
 from sim.schema import Scenario
 from sim.survey import population_rates, survey_frame
@@ -334,10 +334,5 @@ def targets_figure(series: dict[str, list[dict]], title: str = "Published figure
 
 
 def save_figure(fig: Figure, path: Path) -> None:
-    """Save a figure as PNG under a temporary name, rename it into place and close it."""
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
-        fig.savefig(temporary, format="png", dpi=110, metadata={"Software": None})
-        os.replace(temporary, path)
-    finally:
-        plt.close(fig)
+    """Save a figure as PNG and SVG (the one saver, sim.figure_files) and close it."""
+    figure_files.save_figure(fig, path, dpi=110, tight=False)
