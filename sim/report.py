@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from sim.errors import InputError
 from sim.output import is_staging
@@ -35,7 +36,7 @@ h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.25rem; margin
 table { border-collapse: collapse; margin: 0.6rem 0 1rem; font-size: 0.9rem; }
 th, td { border-bottom: 1px solid #e3e3e3; padding: 0.25rem 0.7rem; text-align: right; vertical-align: top; }
 th:first-child, td:first-child { text-align: left; } th { background: #f6f6f6; }
-figure { margin: 1rem 0 2rem; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figure { margin: 1rem 0 2rem; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; box-sizing: border-box; }
 figcaption { font-size: 0.9rem; color: #555; } .note { font-size: 0.9rem; color: #555; }
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
@@ -512,25 +513,38 @@ def reading_notes(data: dict) -> str:
 # --- Run ----------------------------------------------------------------------------------------------------
 
 
-def run_summary(summary: dict) -> list[str]:
+def run_currency(folder: Path) -> str:
+    """The currency of a run's amounts, from the scenario it ran (scenario.yaml), where it says."""
+    try:
+        firm = (yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")) or {}).get("firm") or {}
+    except (OSError, yaml.YAMLError, AttributeError):
+        return ""
+    return firm.get("currency", "") if isinstance(firm, dict) else ""
+
+
+def run_summary(summary: dict, currency: str = "") -> list[str]:
     """A run's headline figures in plain sentences."""
     s = summary
     return [
         f"{s['scenario']}: {s['employees']:,} employees over {s['weeks']} weeks (seed {s['seed']}).",
-        f"Pilots: {s['pilots_started']} proofs of concept started; {s['pilots_reached_production']} reached "
-        f"production ({s['poc_to_production']:.0%} of proofs of concept) and {s['pilots_scaled']} scaled across "
-        f"teams; {s['pilots_abandoned']} were abandoned and {s['duplicate_pilots']} duplicated another team's "
-        "use case.",
-        f"People: {s['usage_rate']:.0%} use AI regularly (what a dashboard sees), but {s['engagement_rate']:.0%} "
-        f"have integrated it into their work; mean AI anxiety is {s['mean_anxiety']:.2f} on a scale of 0 to 1.",
-        *([interventions_sentence(s["interventions"])] if s.get("interventions") else []),
+        f"Pilots: {s['pilots_started']} pilots started (proofs of concept begun); {s['pilots_reached_production']} "
+        f"reached production ({s['poc_to_production']:.0%} of pilots started) and {s['pilots_scaled']} were "
+        f"scaled across teams; {round(s['poc_scrapped'] * max(s['pilots_started'], 1))} were scrapped "
+        f"({s['poc_scrapped']:.0%} of pilots started: abandoned before production); {s['pilots_abandoned']} "
+        f"pilots were abandoned at any stage, ideas included; {s['duplicate_pilots']} are duplicate pilots "
+        "(a use case another team already has).",
+        f"People: {s['usage_rate']:.0%} are regular users (what a dashboard sees), "
+        f"{s['adopted_share']:.0%} adopters (decided to use AI, some not yet regular users) and "
+        f"{s['engagement_rate']:.0%} engaged adopters (AI built into their work); mean AI anxiety is "
+        f"{s['mean_anxiety']:.2f} on a scale of 0 to 1.",
+        *([interventions_sentence(s["interventions"], currency)] if s.get("interventions") else []),
     ]
 
 
-def interventions_sentence(interventions: list[dict]) -> str:
+def interventions_sentence(interventions: list[dict], currency: str = "") -> str:
     """When each of a run's interventions started and what it cost."""
     parts = [
-        f"{i['name']} from week {i['first_week']} ({money(i['cost'])})"
+        f"{i['name']} from week {i['first_week']} ({money(i['cost'], currency)})"
         if i["first_week"] is not None
         else f"{i['name']} never started"
         for i in interventions
@@ -544,11 +558,14 @@ def run_page(folder: Path) -> str:
     sections = [section("Headline figures", key_values(summary))]
     if summary.get("interventions"):
         frame = pd.DataFrame(summary["interventions"])
-        sections.append(section("Interventions", table(frame.assign(cost=frame["cost"].map(money)))))
+        currency = run_currency(folder)
+        sections.append(
+            section("Interventions", table(frame.assign(cost=frame["cost"].map(lambda c: money(c, currency)))))
+        )
     if summary.get("firms"):
         sections.append(section("Firms", table(pd.DataFrame(summary["firms"]))))
     sections += [figures_section(folder, first=("usage_vs_engagement",)), provenance(folder)]
-    sentences = run_summary(summary)
+    sentences = run_summary(summary, run_currency(folder))
     return page(f"Run of {summary['scenario']}", bullets(sentences), sections)
 
 

@@ -128,7 +128,7 @@ def test_a_run_folder_gets_a_report(tmp_path):
     invoke("report", out)
     page = (out / "report.html").read_text(encoding="utf-8")
     assert_self_contained(page)
-    assert "Run of baseline" in page and "proofs of concept started" in page
+    assert "Run of baseline" in page and "pilots started (proofs of concept begun)" in page
     assert len(images(page)) == len(list((out / "figures").glob("*.png"))) > 0
 
 
@@ -165,3 +165,36 @@ def test_a_folder_without_results_is_refused(cli, tmp_path):
     assert str(tmp_path) in result.stderr and "comparison.json" in result.stderr
     missing = cli("report", tmp_path / "nowhere")
     assert missing.exit_code == 2 and "no such folder" in missing.stderr
+
+
+def test_the_report_prints_to_pdf_without_clipped_tables(comparison_folder, tmp_path):
+    """Printed on A4 (about 700 CSS pixels between the margins), under the print stylesheet no table is wider
+    than the page, and Debian's Chromium prints the page to a PDF of several pages as it is."""
+    require_chromium()
+    import subprocess
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 700, "height": 1000})
+            page.emulate_media(media="print")
+            page.goto((comparison_folder / "report.html").as_uri())
+            overflow = page.eval_on_selector_all(
+                "table, figure img",
+                "nodes => nodes.filter(n => n.getBoundingClientRect().right > document.body.clientWidth + 1)"
+                ".map(n => n.outerHTML.slice(0, 80))",
+            )
+            tables = page.eval_on_selector_all("table", "nodes => nodes.length")
+        finally:
+            browser.close()
+    assert tables >= 4 and overflow == []
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(
+        [str(CHROMIUM), *CHROMIUM_ARGS, "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+         (comparison_folder / "report.html").as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", data)) >= 3
