@@ -12,6 +12,7 @@ import html
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -148,10 +149,15 @@ def table(frame: pd.DataFrame) -> str:
     """A table of values, floats shortened (the index is not shown)."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = "\n".join(
-        "<tr>" + "".join(f"<td>{html.escape(readable(v))}</td>" for v in row) + "</tr>"
+        "<tr>" + "".join(f"<td>{unbroken(html.escape(readable(v)))}</td>" for v in row) + "</tr>"
         for row in frame.itertuples(index=False)
     )
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>"
+
+
+def unbroken(text: str) -> str:
+    """A cell's text with an amount kept on one line: "USD 3.2M", not "USD" above "3.2M"."""
+    return re.sub(r"\b([A-Z]{3}) (?=\d)", "\\1&nbsp;", text)
 
 
 def key_values(data: dict) -> str:

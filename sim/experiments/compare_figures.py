@@ -14,9 +14,11 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.figure_files import save_figure
 from sim.terms import smallest_meaningful
+from sim.value import Money, amount_text, money_of
 from sim.experiments.compare import (
     METRICS,
     Outcome,
@@ -84,22 +86,26 @@ def panel_grid(n: int, width: float = 4.2, height: float = 3.0, sharey: bool = F
     return fig, flat[:n]
 
 
-def over_time(plan: Plan, results: Results, metric: str) -> Figure:
+def over_time(plan: Plan, results: Results, metric: str, money: Money | None = None) -> Figure:
     """One metric week by week: a panel per arm, the arm in colour over the base in grey (median and
     10 to 90% band across replicates), with the interventions' start and end weeks. The panels share one
-    y-axis, so arms can be read against each other, not only against the base."""
-    base_band = band(results.base, metric)
+    y-axis, so arms can be read against each other, not only against the base. With `money`, value metrics
+    are drawn in the firm's currency."""
+    scale = money.value_unit if money is not None and METRICS[metric].unit == "value" else 1.0
+    base_band = band(results.base, metric) * scale
     base_spans = intervention_spans(plan.base.interventions, results.base)
     fig, axes = panel_grid(len(results.arms), sharey=True)
     for i, ((arm, outcomes), ax) in enumerate(zip(results.arms.items(), axes, strict=True)):
         colour = ARM_COLOURS[i % len(ARM_COLOURS)]
         draw_band(ax, base_band, BASE_COLOUR)
-        draw_band(ax, band(outcomes, metric), colour)
+        draw_band(ax, band(outcomes, metric) * scale, colour)
         draw_spans(ax, added_spans(plan, arm, outcomes), colour)
         draw_spans(ax, base_spans, BASE_COLOUR)
         ax.set_title(arm, fontsize=10, color=colour)
         ax.set(xlabel="week", xlim=(0, plan.base.weeks))
         ax.tick_params(axis="y", labelleft=True)
+        if scale != 1.0:
+            money_axis(ax.yaxis, money)
         ax.grid(alpha=0.3)
     legend = [
         Line2D([], [], color=BASE_COLOUR, lw=2, label=f"{plan.base.name} (median, 10-90% band)"),
@@ -109,15 +115,24 @@ def over_time(plan: Plan, results: Results, metric: str) -> Figure:
     ]
     fig.legend(handles=legend, loc="lower center", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0))
     series = " + ".join(METRICS[metric].series)
-    fig.suptitle(f"{titled(metric)} over time ({series}), {len(results.seeds)} replicates per arm")
+    fig.suptitle(f"{titled(metric, money)} over time ({series}), {len(results.seeds)} replicates per arm")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 
-def titled(metric: str) -> str:
-    """A metric's label for a figure, with its unit where the label does not say it."""
-    unit = {"value": " (value units)", "money": " (in the firm's currency)"}.get(METRICS[metric].unit, "")
-    return METRICS[metric].label + unit
+def money_axis(axis, money: Money) -> None:
+    """Ticks of an axis in money as people say amounts (500k, 2.0M; the currency is in the title), at most
+    five of them so that they do not run into each other."""
+    axis.set_major_locator(MaxNLocator(5))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: amount_text(value)))
+
+
+def titled(metric: str, money: Money | None = None) -> str:
+    """A metric's label for a figure, with its unit (the currency, with `money`) where the label does not say it."""
+    unit = METRICS[metric].unit
+    if unit in ("value", "money") and money is not None:
+        return f"{METRICS[metric].label} ({money.currency})"
+    return METRICS[metric].label + {"value": " (value units)", "money": " (in the firm's currency)"}.get(unit, "")
 
 
 def verdict(row: pd.Series) -> str:
@@ -130,9 +145,15 @@ def verdict(row: pd.Series) -> str:
     return "better" if low > 0 and meaningful else "worse" if high < 0 and meaningful else "unclear"
 
 
-def differences(table: pd.DataFrame) -> Figure:
+def differences(table: pd.DataFrame, money: Money | None = None) -> Figure:
     """Each arm's mean paired difference to the base with its 95% interval, a panel per metric, coloured by
-    whether the arm is clearly better, clearly worse, or not distinguishable from the base."""
+    whether the arm is clearly better, clearly worse, or not distinguishable from the base. With `money`,
+    value metrics are drawn in the firm's currency (judged clear or not in value units, as the table is)."""
+    table = table.assign(verdict=table.apply(verdict, axis=1))
+    if money is not None:
+        value = table["metric"].map(lambda m: METRICS[m].unit == "value")
+        columns = ["diff_mean", "diff_ci_low", "diff_ci_high"]
+        table.loc[value, columns] = table.loc[value, columns] * money.value_unit
     metrics = list(dict.fromkeys(table["metric"]))
     arms = list(dict.fromkeys(table["arm"]))
     fig, axes = panel_grid(len(metrics), width=4.4, height=0.5 + 0.42 * len(arms))
@@ -140,14 +161,16 @@ def differences(table: pd.DataFrame) -> Figure:
         rows = table[table["metric"] == metric].set_index("arm").loc[arms].reset_index()
         y = np.arange(len(arms))[::-1]
         for yi, (_, row) in zip(y, rows.iterrows(), strict=True):
-            colour = VERDICT_COLOURS[verdict(row)]
+            colour = VERDICT_COLOURS[row["verdict"]]
             ax.plot([row["diff_ci_low"], row["diff_ci_high"]], [yi, yi], color=colour, lw=2.5)
             ax.plot(row["diff_mean"], yi, "o", color=colour, ms=5)
         ax.axvline(0, color="black", lw=0.8)
         ax.set_yticks(y, arms, fontsize=8)
         direction = "higher" if METRICS[metric].better > 0 else "lower"
-        ax.set_title(f"{titled(metric)}\n({direction} is better)", fontsize=9)
+        ax.set_title(f"{titled(metric, money)}\n({direction} is better)", fontsize=9)
         ax.tick_params(axis="x", labelsize=8)
+        if money is not None and METRICS[metric].unit in ("value", "money"):
+            money_axis(ax.xaxis, money)
         ax.grid(axis="x", alpha=0.3)
     legend = [
         Line2D([], [], color=c, lw=2.5, label="not clearly changed" if v == "unclear" else f"clearly {v}")
@@ -163,8 +186,11 @@ def save_comparison_figures(plan: Plan, results: Results, table: pd.DataFrame, f
     """Draw every comparison figure into `folder` as PNG and SVG (sim.figure_files): one over time per metric
     that has a weekly trace, and the chart of differences."""
     folder.mkdir(parents=True, exist_ok=True)
-    drawings = {f"over_time_{m}": partial(over_time, plan, results, m) for m in plan.spec.metrics if METRICS[m].series}
-    drawings["differences"] = partial(differences, table)
+    money = money_of(plan.base) if plan.base.population is None else None
+    drawings = {
+        f"over_time_{m}": partial(over_time, plan, results, m, money) for m in plan.spec.metrics if METRICS[m].series
+    }
+    drawings["differences"] = partial(differences, table, money)
     paths = []
     for name, draw in drawings.items():
         paths.append(save_figure(draw(), folder / f"{name}.png"))
