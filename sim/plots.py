@@ -11,9 +11,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.agents import EMPLOYEE_STATES
+from sim.figure_files import save_figure
 from sim.metrics import COUNT_COLUMNS
 from sim.pilots import KINDS, STAGES
-from sim.figure_files import save_figure
 from sim.run import RunResult
 
 STATE_COLOURS = ("#bdbdbd", "#e6550d", "#6baed6", "#2171b5")
@@ -44,7 +44,9 @@ def usage_against_engagement(result: RunResult) -> Figure:
     weekly = firm_totals(result.timeseries)
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(weekly.index, weekly["usage_rate"], label="regular users", color="#e6550d", lw=2)
-    ax.plot(weekly.index, weekly["adopted_share"], label="adopters (decided to use AI)", color="#6baed6", lw=1.5, ls="--")
+    ax.plot(
+        weekly.index, weekly["adopted_share"], label="adopters (decided to use AI)", color="#6baed6", lw=1.5, ls="--"
+    )
     ax.plot(weekly.index, weekly["engagement_rate"], label="engaged adopters", color="#2171b5", lw=2)
     ax.plot(weekly.index, weekly["mean_anxiety"], label="mean AI anxiety", color="#756bb1", lw=1, ls=":")
     ax.set(

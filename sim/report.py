@@ -37,7 +37,8 @@ h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.25rem; margin
 table { border-collapse: collapse; margin: 0.6rem 0 1rem; font-size: 0.9rem; }
 th, td { border-bottom: 1px solid #e3e3e3; padding: 0.25rem 0.7rem; text-align: right; vertical-align: top; }
 th:first-child, td:first-child { text-align: left; } th { background: #f6f6f6; }
-figure { margin: 1rem 0 2rem; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; box-sizing: border-box; }
+figure { margin: 1rem 0 2rem; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; box-sizing: border-box; }
 figcaption { font-size: 0.9rem; color: #555; } .note { font-size: 0.9rem; color: #555; }
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
@@ -295,7 +296,8 @@ def headline_sentence(arm: dict, rows: dict[str, dict], data: dict) -> str:
         more = "more" if row["diff_mean"] >= 0 else "fewer"
         what = f"{name} scaled {abs(row['diff_mean']):.1f} {more} pilots than the base case"
     else:
-        what = f"{name} changed {info['label']} by {change(row['diff_mean'], unit, currency_of(data))} against the base case"
+        difference = change(row["diff_mean"], unit, currency_of(data))
+        what = f"{name} changed {info['label']} by {difference} against the base case"
     doubt = (
         ""
         if clear_direction(row, info)
@@ -381,9 +383,7 @@ def best_options(data: dict, grouped: dict[str, dict[str, dict]]) -> list[str]:
         return []
     most = max(scaled, key=lambda name: scaled[name]["diff_mean"])
     lines = [f"Most pilots scaled: {most} ({scaled[most]['diff_mean']:+.1f} against the base case)."]
-    priced = [
-        arm for arm in data["arms"] if arm.get("cost_per_extra_scaled_pilot") and clear_win(scaled, arm, data)
-    ]
+    priced = [arm for arm in data["arms"] if arm.get("cost_per_extra_scaled_pilot") and clear_win(scaled, arm, data)]
     if priced:
         cheapest = min(priced, key=lambda arm: arm["cost_per_extra_scaled_pilot"])
         lines.append(

@@ -71,7 +71,10 @@ def money_sentence(arm: str, data: dict) -> str:
 def run_rate_text(rate: float, currency: str) -> str:
     """The extra run-rate at the end of the horizon in words."""
     if rate >= 0:
-        return f"at the end it adds {amount_text(rate, currency)} a year (run-rate), value that keeps coming after the horizon"
+        return (
+            f"at the end it adds {amount_text(rate, currency)} a year (run-rate), value that keeps coming after "
+            "the horizon"
+        )
     return f"at the end it delivers {amount_text(-rate, currency)} a year less than the base case (run-rate)"
 
 

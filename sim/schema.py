@@ -86,7 +86,7 @@ class Firm(Strict):
     levers: Levers = Field(default_factory=Levers, description="The three foundations")
     revenue_band: RevenueBand | None = Field(None, description="Annual revenue band, where known (for breakdowns)")
     currency: str = Field(
-        "USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the currency costs and values are in (USD, EUR, ...)"
+        "USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the currency of costs and values (USD, EUR, ...)"
     )
     revenue: float | None = Field(
         None, gt=0, le=1e13, description="Annual revenue in the currency; empty means head count x revenue_per_employee"

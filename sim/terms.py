@@ -40,8 +40,7 @@ GLOSSARY: dict[str, str] = {
     "back-office pilots scaled": "scaled pilots in back-office work (operations, finance, data), where most "
     "value lies (`scaled_back_office`)",
     "reaching production": "pilots that reached production as a share of pilots started (`poc_to_production`)",
-    "scrapped": "pilots started that were abandoned before production, as a share of pilots started "
-    "(`poc_scrapped`)",
+    "scrapped": "pilots started that were abandoned before production, as a share of pilots started (`poc_scrapped`)",
     "pilots abandoned": "pilots given up after stalling, at any stage before production, ideas included "
     "(`pilots_abandoned`); "
     "more than the scrapped proofs of concept, which are only those abandoned after starting and before "
@@ -55,8 +54,7 @@ GLOSSARY: dict[str, str] = {
     "(`firm.value_share`, section 7.19 of docs/ODD.md)",
     "cost savings": "value from back-office pilots in production and at scale, over the horizon (`savings`)",
     "revenue added": "value from front-office pilots in production and at scale, over the horizon (`revenue`)",
-    "intervention cost": "what the interventions cost over the horizon, in the firm's currency "
-    "(`intervention_cost`)",
+    "intervention cost": "what the interventions cost over the horizon, in the firm's currency (`intervention_cost`)",
     "extra cost": "an option's intervention cost beyond the base case's",
     "extra value": "an option's cost savings and revenue added beyond the base case's, over the horizon, in money",
     "net value": "extra value minus extra cost, over the horizon",

@@ -131,7 +131,7 @@ class PairedMoney:
 def paired_money(base, arm, money: Money) -> PairedMoney:
     """An option's replicate against the base's (each a comparison Outcome: figures and weekly traces)."""
     unit = money.value_unit
-    extra_value = (arm.figures["revenue"] + arm.figures["savings"] - base.figures["revenue"] - base.figures["savings"])
+    extra_value = arm.figures["revenue"] + arm.figures["savings"] - base.figures["revenue"] - base.figures["savings"]
     extra_cost = arm.figures["intervention_cost"] - base.figures["intervention_cost"]
     net = (value_trace(arm.traces) - value_trace(base.traces)) * unit - (
         arm.traces["intervention_cost"] - base.traces["intervention_cost"]

@@ -192,9 +192,16 @@ def test_the_report_prints_to_pdf_without_clipped_tables(comparison_folder, tmp_
     assert tables >= 4 and overflow == []
     pdf = tmp_path / "report.pdf"
     subprocess.run(
-        [str(CHROMIUM), *CHROMIUM_ARGS, "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
-         (comparison_folder / "report.html").as_uri()],
-        check=True, capture_output=True, timeout=120,
+        [
+            str(CHROMIUM),
+            *CHROMIUM_ARGS,
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            (comparison_folder / "report.html").as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", data)) >= 3

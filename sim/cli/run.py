@@ -12,8 +12,8 @@ from rich.table import Table
 
 from sim.cli.common import ForceOption, QuietOption, ScenarioArg, SetOption, console, interruptible, user_errors
 from sim.output import default_output, output_folder, output_path, write_run
-from sim.resources import check_run_fits
 from sim.plots import save_run_figures
+from sim.resources import check_run_fits
 from sim.run import RunResult, run
 from sim.scenario import load_scenario
 from sim.schema import Scenario

@@ -16,9 +16,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from sim.figure_files import save_figure
-from sim.terms import smallest_meaningful
-from sim.value import Money, amount_text, money_of
 from sim.experiments.compare import (
     METRICS,
     Outcome,
@@ -28,6 +25,9 @@ from sim.experiments.compare import (
     added_spans,
     intervention_spans,
 )
+from sim.figure_files import save_figure
+from sim.terms import smallest_meaningful
+from sim.value import Money, amount_text, money_of
 
 BASE_COLOUR = "#737373"
 ARM_COLOURS = ("#2171b5", "#e6550d", "#31a354", "#756bb1", "#d6616b", "#8c6d31", "#17becf", "#bcbd22")
@@ -109,13 +109,13 @@ def over_time(plan: Plan, results: Results, metric: str, money: Money | None = N
         ax.grid(alpha=0.3)
     legend = [
         Line2D([], [], color=BASE_COLOUR, lw=2, label=f"{plan.base.name} (median, 10-90% band)"),
-        Line2D([], [], color=ARM_COLOURS[0], lw=2, label="arm (median, 10-90% band)"),
+        Line2D([], [], color=ARM_COLOURS[0], lw=2, label="option (median, 10-90% band)"),
         Line2D([], [], color="black", lw=0.9, label="intervention starts"),
         Line2D([], [], color="black", lw=0.9, ls="--", label="intervention ends"),
     ]
     fig.legend(handles=legend, loc="lower center", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0))
     series = " + ".join(METRICS[metric].series)
-    fig.suptitle(f"{titled(metric, money)} over time ({series}), {len(results.seeds)} replicates per arm")
+    fig.suptitle(f"{titled(metric, money)} over time ({series}), {len(results.seeds)} replicates per option")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
@@ -177,7 +177,9 @@ def differences(table: pd.DataFrame, money: Money | None = None) -> Figure:
         for v, c in VERDICT_COLOURS.items()
     ]
     fig.legend(handles=legend, loc="lower center", ncol=3, fontsize=8, frameon=False)
-    fig.suptitle("Difference to the base (arm minus base): mean over paired replicates with its 95% interval")
+    fig.suptitle(
+        "Difference to the base case (option minus base case): mean over paired replicates with its 95% interval"
+    )
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
 

@@ -18,9 +18,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from sim import figure_files
 from sim.experiments.compare_figures import panel_grid
 from sim.experiments.design import Plan
-from sim import figure_files
 
 BAND = (0.1, 0.5, 0.9)
 """Quantiles drawn over the runs at a level: the band's edges and the median line."""
