@@ -22,7 +22,7 @@ import yaml
 
 from sim.errors import InputError
 from sim.output import is_staging
-from sim.report_money import best_in_money, in_money, money_sections, money_sentence
+from sim.report_money import best_in_money, in_money, money_sections, money_sentence, run_money_sentence
 from sim.terms import smallest_meaningful
 from sim.value import amount_text
 
@@ -519,13 +519,19 @@ def reading_notes(data: dict) -> str:
 # --- Run ----------------------------------------------------------------------------------------------------
 
 
+def run_scenario(folder: Path) -> dict | None:
+    """The scenario a run ran (its scenario.yaml), or None where it cannot be read."""
+    try:
+        data = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def run_currency(folder: Path) -> str:
     """The currency of a run's amounts, from the scenario it ran (scenario.yaml), where it says."""
-    try:
-        firm = (yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")) or {}).get("firm") or {}
-    except (OSError, yaml.YAMLError, AttributeError):
-        return ""
-    return firm.get("currency", "") if isinstance(firm, dict) else ""
+    firm = (run_scenario(folder) or {}).get("firm")
+    return str(firm.get("currency", "")) if isinstance(firm, dict) else ""
 
 
 def run_summary(summary: dict, currency: str = "") -> list[str]:
@@ -571,7 +577,7 @@ def run_page(folder: Path) -> str:
     if summary.get("firms"):
         sections.append(section("Firms", table(pd.DataFrame(summary["firms"]))))
     sections += [figures_section(folder, first=("usage_vs_engagement",)), provenance(folder)]
-    sentences = run_summary(summary, run_currency(folder))
+    sentences = run_summary(summary, run_currency(folder)) + run_money_sentence(summary, run_scenario(folder))
     return page(f"Run of {summary['scenario']}", bullets(sentences), sections)
 
 

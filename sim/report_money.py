@@ -141,3 +141,24 @@ def money_sections(data: dict) -> list[str]:
         f"over the horizon and {amount_text(money['base_run_rate'], currency)} a year at its end."
     )
     return [section("Value in money", table(pd.DataFrame(rows, columns=columns)), paragraph(note, "note"))]
+
+
+def run_money_sentence(summary: dict, scenario: dict | None) -> list[str]:
+    """A run's value in money: cost savings and revenue added over the horizon, and the run-rate at its end
+    (from the weekly figures), for a single firm whose scenario (scenario.yaml) can be read."""
+    from sim.schema import Scenario
+    from sim.value import money_of
+
+    try:
+        spec = Scenario.model_validate(scenario)
+    except (ValueError, TypeError):
+        return []
+    if spec.population is not None:
+        return []
+    money = money_of(spec)
+    unit, currency = money.value_unit, money.currency
+    return [
+        f"Value: {amount_text(summary['savings'] * unit, currency)} of cost savings and "
+        f"{amount_text(summary['revenue'] * unit, currency)} of revenue added over the {summary['weeks']} weeks "
+        f"(one value unit a year is worth {amount_text(unit, currency)} for this firm; README, Value in money)."
+    ]

@@ -3,6 +3,7 @@ in headless Chromium with every figure rendered."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -17,6 +18,7 @@ import yaml  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from sim.cli import app  # noqa: E402
+from sim.value import amount_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -129,6 +131,9 @@ def test_a_run_folder_gets_a_report(tmp_path):
     page = (out / "report.html").read_text(encoding="utf-8")
     assert_self_contained(page)
     assert "Run of baseline" in page and "pilots started (proofs of concept begun)" in page
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    savings = amount_text(summary["savings"] * 250_000, "USD")  # 0.1% of 1,000 x USD 250,000 a value unit
+    assert f"Value: {savings} of cost savings" in page and "worth USD 250k" in page
     assert len(images(page)) == len(list((out / "figures").glob("*.png"))) > 0
 
 
