@@ -157,3 +157,28 @@ def test_the_report_states_net_value_payback_and_run_rate_in_the_currency(shippe
     amounts = list(re.finditer(r"(?<![\w.])\d+(?:\.\d+)?(?:k|M|bn)\b", text))
     assert len(amounts) > 50
     assert all(text[m.start() - 4 : m.start()] in ("USD ", "USD\xa0") for m in amounts)  # each with its currency
+
+
+def test_a_replicate_pays_back_when_its_extra_value_overtakes_its_extra_cost():
+    """Made-up weekly traces: the option spends 40,000 over weeks 1-4 and from week 3 adds 0.02 units a week
+    (USD 5,000 at USD 250,000 a unit) over the base. Its cumulative net value is -40,000 at week 4 and
+    5,000 x (w - 2) - 40,000 later: above zero from week 11 (5,000 x 9 = 45,000)."""
+    from sim.experiments.compare import Outcome
+    from sim.value import paired_money
+
+    weeks = np.arange(21)
+    base_value = 0.01 * weeks
+    extra = 0.02 * np.clip(weeks - 2, 0, None)
+    cost = 10_000.0 * np.clip(weeks, 0, 4)
+
+    def outcome(value: np.ndarray, spent: np.ndarray) -> Outcome:
+        traces = {"revenue": value / 2, "savings": value / 2, "intervention_cost": spent}
+        figures = {"revenue": value[-1] / 2, "savings": value[-1] / 2, "intervention_cost": spent[-1]}
+        return Outcome(figures=figures, traces=traces, starts=[])
+
+    money = money_of(sim.load_scenario("baseline"))
+    result = paired_money(outcome(base_value, 0 * cost), outcome(base_value + extra, cost), money)
+    assert result.payback_week == 11
+    assert result.extra_cost == 40_000
+    assert result.net_value == pytest.approx(5_000 * 18 - 40_000)
+    assert result.extra_run_rate == pytest.approx(52 * 5_000)
