@@ -94,9 +94,9 @@ across teams, if the owning team is engaged, the infrastructure can carry it, a 
 scale) it runs on the shared platform without rival copies elsewhere. Otherwise it stalls and, after a while,
 is abandoned.
 
-Colours: grey, non-user; orange, **anxious / compliant user** (uses AI without having adopted it); sky blue,
+Colours: grey, non-user; orange, **compliant user** (uses AI without having adopted it, often anxiously); sky blue,
 committed user; green, **engaged adopter**. On the chart: vermilion, regular users (what a dashboard counts);
-green, engaged adopters; dashed purple, mean anxiety; faint lines, the previous run.
+green, engaged adopters; dashed purple, mean AI anxiety; faint lines, the previous run.
 
 ### The controls
 - **Step** moves one frame, **▶** plays (it becomes ❚❚, pause), **Reset** starts a new run with the settings
@@ -307,7 +307,7 @@ def key_counts(model: ClassroomModel) -> dict[str, str]:
     return {
         "regular users": f"{summary.get('usage_rate', 0):.0%}",
         "engaged adopters": f"{summary.get('engagement_rate', 0):.0%}",
-        "mean anxiety": f"{summary.get('mean_anxiety', 0):.2f}",
+        "mean AI anxiety": f"{summary.get('mean_anxiety', 0):.2f}",
         "pilots scaled": f"{summary.get('pilots_scaled', 0)}",
         "duplicate pilots": f"{summary.get('duplicate_pilots', 0)}",
         "platforms in use": f"{summary.get('platforms_in_use', 0)}",
@@ -388,7 +388,7 @@ def state_legend(model: ClassroomModel) -> str:
 def chart_legend(previous: bool) -> str:
     """The chart's lines in words."""
     lines = [(USAGE_COLOUR, "solid", "regular users"), (ENGAGEMENT_COLOUR, "solid", "engaged adopters")]
-    lines.append((ANXIETY_COLOUR, "dashed", "mean anxiety"))
+    lines.append((ANXIETY_COLOUR, "dashed", "mean AI anxiety"))
     text = "".join(
         f"<span style='white-space:nowrap'><span class='line' style='border-top-color:{colour};"
         f"border-top-style:{style}'></span>{label}</span> "
@@ -450,7 +450,7 @@ class Run:
                 "week": model.week,
                 "regular users": summary.get("usage_rate", 0.0),
                 "engaged adopters": summary.get("engagement_rate", 0.0),
-                "mean anxiety": summary.get("mean_anxiety", 0.0),
+                "mean AI anxiety": summary.get("mean_anxiety", 0.0),
                 "pilot ideas": counts["ideas"],
                 "in production": counts["in production"],
                 "pilots scaled": counts["scaled"],
@@ -471,7 +471,7 @@ class Run:
         value = self.results[name]
         if name in ("regular users", "engaged adopters"):
             return f"{value:.0%}"
-        return f"{value:.2f}" if name == "mean anxiety" else f"{int(value)}"
+        return f"{value:.2f}" if name == "mean AI anxiety" else f"{int(value)}"
 
 
 SHORT_NAMES = {
@@ -490,7 +490,7 @@ RESULT_COLUMNS = (
     "week",
     "regular users",
     "engaged adopters",
-    "mean anxiety",
+    "mean AI anxiety",
     "pilot ideas",
     "in production",
     "pilots scaled",
@@ -501,7 +501,7 @@ RESULT_COLUMNS = (
 RESULT_HEADINGS = {
     "regular users": "users",
     "engaged adopters": "engaged",
-    "mean anxiety": "anxiety",
+    "mean AI anxiety": "anxiety",
     "pilot ideas": "ideas",
     "in production": "in prod&shy;uction",
     "pilots scaled": "scaled",
@@ -509,7 +509,7 @@ RESULT_HEADINGS = {
     "platforms in use": "plat&shy;forms",
 }
 """Short column headings of the results in the history table (the CSV has the full names)."""
-FRACTIONS = ("regular users", "engaged adopters", "mean anxiety")
+FRACTIONS = ("regular users", "engaged adopters", "mean AI anxiety")
 """Results that are shares or means (the others are counts)."""
 
 

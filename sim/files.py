@@ -24,6 +24,9 @@ FIGURE_METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": N
 
 SVG_SALT = "adoptsim"
 """A fixed salt for the ids in SVG files (matplotlib draws them at random otherwise)."""
+FORMATS = ("png", "svg")
+"""Every figure is saved as PNG (pages, slides) and SVG (print, editing); text in SVG as paths, so it looks
+the same without the fonts."""
 
 
 def atomic_write(path: Path, write: Callable[[Path], Any]) -> Path:
@@ -46,23 +49,23 @@ def write_text(path: Path, text: str) -> Path:
 
 
 def save_figure(
-    fig: Figure, path: Path, dpi: int = 100, tight: bool = False, formats: Iterable[str] = ("png",)
-) -> list[Path]:
-    """Save `fig` as `path` in each format (the suffix replaced by the format's), atomically and byte-stable,
-    and close it. `tight` crops the canvas to what is drawn. Returns the paths written."""
+    fig: Figure, path: Path, dpi: int = 100, tight: bool = False, formats: Iterable[str] = FORMATS
+) -> Path:
+    """Save `fig` as `path` (PNG) and beside it in the other formats (the same name, .svg), atomically and
+    byte-stable, then close it; returns `path`. `tight` crops the canvas to what is drawn."""
     import matplotlib
     import matplotlib.pyplot as plt
 
     path = Path(path)
-    written = []
+    options = {"dpi": dpi, **({"bbox_inches": "tight"} if tight else {})}
     try:
-        for kind in formats:
-            target = path.with_suffix(f".{kind}")
-            options = {"format": kind, "dpi": dpi, "metadata": FIGURE_METADATA.get(kind, {})}
-            if tight:
-                options["bbox_inches"] = "tight"
-            with matplotlib.rc_context({"svg.hashsalt": SVG_SALT}):
-                written.append(atomic_write(target, lambda temporary, o=options: fig.savefig(temporary, **o)))
+        with matplotlib.rc_context({"svg.hashsalt": SVG_SALT, "svg.fonttype": "path"}):
+            for kind in formats:
+                metadata = FIGURE_METADATA.get(kind, {})
+                atomic_write(
+                    path.with_suffix(f".{kind}"),
+                    lambda temporary, k=kind, m=metadata: fig.savefig(temporary, format=k, metadata=m, **options),
+                )
     finally:
         plt.close(fig)
-    return written
+    return path

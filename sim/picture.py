@@ -26,7 +26,7 @@ from sim.classroom import FUNNEL_LABELS, PilotNames, funnel_counts
 from sim.model import AdoptionModel
 from sim.state import Organisation
 
-STATE_LABELS = ("non-user", "anxious / compliant user", "committed user", "engaged adopter")
+STATE_LABELS = ("non-user", "compliant user", "committed user", "engaged adopter")
 """The four visible states (sim.metrics.employee_states) as the legend names them."""
 STATE_COLOURS = ("#bbbbbb", "#e69f00", "#56b4e9", "#009e73")
 """Grey, orange, sky blue and bluish green, from Okabe and Ito's palette for colour-blind readers: committed
@@ -175,7 +175,7 @@ class TrendsPicture:
     across a fixed frame; a previous run, if given, is drawn faintly behind them."""
 
     SERIES = (
-        ("usage_rate", "regular users (usage)", USAGE_COLOUR),
+        ("usage_rate", "regular users", USAGE_COLOUR),
         ("engagement_rate", "engaged adopters", ENGAGEMENT_COLOUR),
         ("mean_anxiety", "mean AI anxiety", ANXIETY_COLOUR),
     )

@@ -31,9 +31,11 @@ def usage_against_engagement(result: RunResult) -> Figure:
     """What a dashboard sees (usage) against genuine adoption (engagement), week by week."""
     weekly = firm_totals(result.timeseries)
     fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(weekly.index, weekly["usage_rate"], label="regular users (usage)", color="#e6550d", lw=2)
-    ax.plot(weekly.index, weekly["adopted_share"], label="committed adopters", color="#6baed6", lw=1.5, ls="--")
-    ax.plot(weekly.index, weekly["engagement_rate"], label="engaged adopters (engagement)", color="#2171b5", lw=2)
+    ax.plot(weekly.index, weekly["usage_rate"], label="regular users", color="#e6550d", lw=2)
+    ax.plot(
+        weekly.index, weekly["adopted_share"], label="adopters (decided to use AI)", color="#6baed6", lw=1.5, ls="--"
+    )
+    ax.plot(weekly.index, weekly["engagement_rate"], label="engaged adopters", color="#2171b5", lw=2)
     ax.plot(weekly.index, weekly["mean_anxiety"], label="mean AI anxiety", color="#756bb1", lw=1, ls=":")
     ax.set(
         xlabel="week", ylabel="share of employees", ylim=(0, 1), title=f"{result.scenario.name}: usage is not adoption"
@@ -116,9 +118,9 @@ RUN_FIGURES = {
 
 
 def save_run_figures(result: RunResult, folder: Path) -> list[Path]:
-    """Draw every run figure into `folder` as PNG."""
+    """Draw every run figure into `folder` as PNG and SVG (sim.files)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, draw in RUN_FIGURES.items():
-        paths += save_figure(draw(result), folder / f"{name}.png", dpi=110, tight=True)
+        paths.append(save_figure(draw(result), folder / f"{name}.png", dpi=110, tight=True))
     return paths

@@ -11,14 +11,19 @@ import base64
 import html
 import json
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from sim.errors import InputError
 from sim.files import write_text
 from sim.output import is_staging
+from sim.report_money import best_in_money, in_money, money_sections, money_sentence, run_money_sentence
+from sim.terms import smallest_meaningful
+from sim.value import amount_text
 
 REPORT_NAME = "report.html"
 STYLE = """
@@ -31,15 +36,28 @@ h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.25rem; margin
 table { border-collapse: collapse; margin: 0.6rem 0 1rem; font-size: 0.9rem; }
 th, td { border-bottom: 1px solid #e3e3e3; padding: 0.25rem 0.7rem; text-align: right; vertical-align: top; }
 th:first-child, td:first-child { text-align: left; } th { background: #f6f6f6; }
-figure { margin: 1rem 0 2rem; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figure { margin: 1rem 0 2rem; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; box-sizing: border-box; }
 figcaption { font-size: 0.9rem; color: #555; } .note { font-size: 0.9rem; color: #555; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
+  h2 { break-after: avoid; page-break-after: avoid; } h3 { break-after: avoid; page-break-after: avoid; }
+  table { width: 100%; table-layout: auto; font-size: 7.5pt; }
+  th, td { padding: 0.15rem 0.35rem; overflow-wrap: anywhere; }
+  tr, figure, .summary li { break-inside: avoid; page-break-inside: avoid; }
+  thead { display: table-header-group; }
+  figure img { max-width: 100%; max-height: 240mm; }
+  section.summary { break-after: page; page-break-after: always; }
+}
 """
 FIGURE_CAPTIONS = {
     "differences": "Each option's difference to the base case with its 95% interval: green where the option is "
-    "clearly better, red where it is clearly worse, grey where the interval includes no difference.",
+    "clearly better, red where it is clearly worse (the interval excludes zero and the difference is at least the "
+    "smallest meaningful one), grey where it did not clearly change.",
     "over_time": "Week by week: the option (colour) against the base case (grey), the median across replicates "
-    "with a band from the 10th to the 90th percentile; vertical lines mark when interventions start (solid) "
-    "and end (dashed).",
+    "with a band from the 10th to the 90th percentile, every panel on the same y-axis; vertical lines mark when "
+    "interventions start (solid) and end (dashed).",
     "trajectory": "PRIM's peeling trajectory: each box's coverage against its density (colour: how many factors it "
     "restricts); the box reported is circled, the dotted line is the share across all runs.",
     "box": "The box reported: each factor's range in the sweep (grey) and the part the box keeps (blue), with the "
@@ -125,10 +143,15 @@ def table(frame: pd.DataFrame) -> str:
     """A table of values, floats shortened (the index is not shown)."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = "\n".join(
-        "<tr>" + "".join(f"<td>{html.escape(readable(v))}</td>" for v in row) + "</tr>"
+        "<tr>" + "".join(f"<td>{unbroken(html.escape(readable(v)))}</td>" for v in row) + "</tr>"
         for row in frame.itertuples(index=False)
     )
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>"
+
+
+def unbroken(text: str) -> str:
+    """A cell's text with an amount kept on one line: "USD 3.2M", not "USD" above "3.2M"."""
+    return re.sub(r"\b([A-Z]{3}) (?=\d)", "\\1&nbsp;", text)
 
 
 def key_values(data: dict) -> str:
@@ -191,52 +214,57 @@ def provenance(folder: Path) -> str:
 # --- Numbers in words ---------------------------------------------------------------------------------------
 
 
-def money(value: float) -> str:
-    """An amount as people say it: 850, 12k, 1.2M."""
-    size = abs(value)
-    if size >= 1e6:
-        return f"{value / 1e6:.1f}M"
-    if size >= 1e3:
-        return f"{value / 1e3:.0f}k"
-    return f"{value:.0f}"
+def money(value: float, currency: str = "") -> str:
+    """An amount as people say it, with its currency where known: USD 850, USD 12k, USD 1.2M."""
+    return amount_text(value, currency)
+
+
+def currency_of(data: dict) -> str:
+    """The currency of a comparison's amounts (empty for results without one)."""
+    return (data.get("money") or {}).get("currency", "")
 
 
 DECIMALS = {"count": 1, "score": 3, "value": 2}
 """Decimals shown for a metric's unit (shares show as percentages, money as 12k or 1.2M)."""
 
 
-def level(value: float, unit: str) -> str:
+def level(value: float, unit: str, currency: str = "") -> str:
     """A metric's value in its unit."""
     if unit == "share":
         return f"{value:.1%}"
     if unit == "money":
-        return money(value)
+        return money(value, currency)
     return f"{value:.{DECIMALS.get(unit, 2)}f}"
 
 
-def change(value: float, unit: str) -> str:
+def change(value: float, unit: str, currency: str = "") -> str:
     """A difference in its unit, signed: shares change in percentage points."""
     if unit == "share":
         return f"{100 * value:+.1f} points"
     if unit == "money":
-        return ("+" if value >= 0 else "-") + money(abs(value))
+        return ("+" if value >= 0 else "-") + money(abs(value), currency)
     return f"{value:+.{DECIMALS.get(unit, 2)}f}"
 
 
-def interval(low: float, high: float, unit: str) -> str:
+def interval(low: float, high: float, unit: str, currency: str = "") -> str:
     """The 95% interval of a difference: shares in percentage points, like the difference itself."""
     if unit == "share":
         return f"{100 * low:+.1f} to {100 * high:+.1f} points"
-    return f"{level(low, unit)} to {level(high, unit)}"
+    return f"{level(low, unit, currency)} to {level(high, unit, currency)}"
 
 
 # --- Comparison ---------------------------------------------------------------------------------------------
 
 
-def clear_direction(row: dict, better: str) -> int:
-    """+1 if the interval lies wholly on the better side of zero, -1 wholly on the worse side, 0 otherwise."""
-    sign = 1 if better == "higher" else -1
+def clear_direction(row: dict, info: dict) -> int:
+    """+1 if the option is clearly better: the interval lies wholly on the better side of zero and the mean
+    difference is at least the metric's smallest meaningful difference (sim/terms.py); -1 clearly worse (the
+    same on the worse side); 0 otherwise."""
+    sign = 1 if info["better"] == "higher" else -1
     low, high = sorted((sign * row["diff_ci_low"], sign * row["diff_ci_high"]))
+    meaningful = info.get("meaningful", smallest_meaningful(info["unit"]))
+    if abs(row["diff_mean"]) < meaningful:
+        return 0
     return 1 if low > 0 else -1 if high < 0 else 0
 
 
@@ -255,33 +283,49 @@ def headline_sentence(arm: dict, rows: dict[str, dict], data: dict) -> str:
     row, info = rows[metric], data["metrics"][metric]
     unit = info["unit"]
     name = arm["name"][:1].upper() + arm["name"][1:]
-    bounds = f"95% interval {interval(row['diff_ci_low'], row['diff_ci_high'], unit)}"
+    bounds = f"95% interval {interval(row['diff_ci_low'], row['diff_ci_high'], unit, currency_of(data))}"
     won = f"better in {round(row['p_better'] * data['replicates'])} of {data['replicates']} replicates"
     if metric == "pilots_scaled":
         more = "more" if row["diff_mean"] >= 0 else "fewer"
         what = f"{name} scaled {abs(row['diff_mean']):.1f} {more} pilots than the base case"
     else:
-        what = f"{name} changed {info['label']} by {change(row['diff_mean'], unit)} against the base case"
-    doubt = "" if clear_direction(row, info["better"]) else " The interval includes zero: this may be chance."
-    return f"{what} ({bounds}; {won}){cost_clause(arm)}.{doubt}"
+        difference = change(row["diff_mean"], unit, currency_of(data))
+        what = f"{name} changed {info['label']} by {difference} against the base case"
+    doubt = (
+        ""
+        if clear_direction(row, info)
+        else " Not a clear change: the interval includes zero or the difference is below the smallest "
+        f"meaningful one ({meaningful_text(info, currency_of(data))})."
+    )
+    return f"{what} ({bounds}; {won}){cost_clause(arm, currency_of(data))}.{doubt}"
 
 
-def cost_clause(arm: dict) -> str:
+def meaningful_text(info: dict, currency: str = "") -> str:
+    """A metric's smallest meaningful difference in its unit."""
+    value = info.get("meaningful", smallest_meaningful(info["unit"]))
+    if info["unit"] == "count":
+        return f"{value:g} pilot" + ("" if value == 1 else "s")
+    if info["unit"] == "share":
+        return f"{100 * value:g} percentage point"
+    return level(value, info["unit"], currency)
+
+
+def cost_clause(arm: dict, currency: str = "") -> str:
     """The arm's cost per extra scaled pilot, or what it costs without scaling more."""
     per_pilot, extra = arm.get("cost_per_extra_scaled_pilot"), arm.get("extra_cost") or 0.0
     if per_pilot is not None:
-        return f", at {money(per_pilot)} per extra scaled pilot"
+        return f", at {money(per_pilot, currency)} per extra scaled pilot"
     if extra > 0:
-        return f"; it costs {money(extra)} without scaling more pilots on average"
+        return f"; it costs {money(extra, currency)} without scaling more pilots on average"
     return ""
 
 
 def other_changes(rows: dict[str, dict], data: dict, skip: str) -> str:
     """The other figures that changed clearly (intervals excluding zero), in words."""
     clear = [
-        f"{data['metrics'][m]['label']} {change(row['diff_mean'], data['metrics'][m]['unit'])}"
+        f"{data['metrics'][m]['label']} {change(row['diff_mean'], data['metrics'][m]['unit'], currency_of(data))}"
         for m, row in rows.items()
-        if m != skip and clear_direction(row, data["metrics"][m]["better"])
+        if m != skip and clear_direction(row, data["metrics"][m])
     ]
     return "Also clearly changed: " + "; ".join(clear) + "." if clear else "No other figure changed clearly."
 
@@ -290,8 +334,8 @@ def usage_trap(rows: dict[str, dict], data: dict) -> str:
     """A warning when usage rose clearly but engagement did not: AI used to comply, not built into work."""
     if "usage_rate" not in rows or "engagement_rate" not in rows:
         return ""
-    usage_up = clear_direction(rows["usage_rate"], "higher") > 0
-    engagement_up = clear_direction(rows["engagement_rate"], "higher") > 0
+    usage_up = clear_direction(rows["usage_rate"], data["metrics"]["usage_rate"]) > 0
+    engagement_up = clear_direction(rows["engagement_rate"], data["metrics"]["engagement_rate"]) > 0
     if usage_up and not engagement_up:
         return (
             " Usage rose but engagement did not: employees use AI to comply rather than building it into "
@@ -303,11 +347,15 @@ def usage_trap(rows: dict[str, dict], data: dict) -> str:
 def arm_summary(arm: dict, rows: dict[str, dict], data: dict) -> str:
     """One arm in a few plain sentences."""
     headline = "pilots_scaled" if "pilots_scaled" in rows else next(iter(rows))
-    return f"{headline_sentence(arm, rows, data)} {other_changes(rows, data, headline)}{usage_trap(rows, data)}"
+    return (
+        f"{headline_sentence(arm, rows, data)} {other_changes(rows, data, headline)}{usage_trap(rows, data)}"
+        f"{money_sentence(arm['name'], data)}"
+    )
 
 
 def comparison_summary(data: dict) -> list[str]:
     """The plain-language summary of a comparison: what was compared, then each option, then the best."""
+    data = in_money(data)
     base = data["base"]
     described = f": {base['description']}" if base["description"] else "."
     intro = (
@@ -328,27 +376,27 @@ def best_options(data: dict, grouped: dict[str, dict[str, dict]]) -> list[str]:
         return []
     most = max(scaled, key=lambda name: scaled[name]["diff_mean"])
     lines = [f"Most pilots scaled: {most} ({scaled[most]['diff_mean']:+.1f} against the base case)."]
-    priced = [arm for arm in data["arms"] if arm.get("cost_per_extra_scaled_pilot") and clear_win(scaled, arm)]
+    priced = [arm for arm in data["arms"] if arm.get("cost_per_extra_scaled_pilot") and clear_win(scaled, arm, data)]
     if priced:
         cheapest = min(priced, key=lambda arm: arm["cost_per_extra_scaled_pilot"])
         lines.append(
             f"Cheapest extra scaled pilot, among options clearly better than the base case: {cheapest['name']} "
-            f"({money(cheapest['cost_per_extra_scaled_pilot'])} each)."
+            f"({money(cheapest['cost_per_extra_scaled_pilot'], currency_of(data))} each)."
         )
-    return lines
+    return lines + best_in_money(data)
 
 
-def clear_win(scaled: dict[str, dict], arm: dict) -> bool:
+def clear_win(scaled: dict[str, dict], arm: dict, data: dict) -> bool:
     """Whether an arm clearly scaled more pilots than the base case."""
-    return arm["name"] in scaled and clear_direction(scaled[arm["name"]], "higher") > 0
+    return arm["name"] in scaled and clear_direction(scaled[arm["name"]], data["metrics"]["pilots_scaled"]) > 0
 
 
-def interventions_table(interventions: list[dict], spans: list[dict]) -> str:
+def interventions_table(interventions: list[dict], spans: list[dict], currency: str = "") -> str:
     """An arm's interventions: what, when (as they acted), how strong, at what cost."""
     rows = []
     for item, span in zip(interventions, spans, strict=True):
         when = "never started" if span["start"] is None else f"week {span['start']} to {span['end'] or 'the end'}"
-        rows.append([span["label"], item["kind"], when, item["intensity"], money(item["cost"])])
+        rows.append([span["label"], item["kind"], when, item["intensity"], money(item["cost"], currency)])
     return table(pd.DataFrame(rows, columns=["intervention", "kind", "when", "intensity", "cost"]))
 
 
@@ -358,43 +406,57 @@ def arm_results_table(rows: dict[str, dict], data: dict) -> str:
     lines = []
     for metric, row in rows.items():
         info = data["metrics"][metric]
-        unit = info["unit"]
+        unit, currency = info["unit"], currency_of(data)
+        verdict = {1: "clearly better", -1: "clearly worse", 0: "not clearly changed"}[clear_direction(row, info)]
         lines.append(
             [
                 f"{info['label']} ({info['better']} is better)",
-                level(row["base_mean"], unit),
-                level(row["arm_mean"], unit),
-                change(row["diff_mean"], unit),
-                interval(row["diff_ci_low"], row["diff_ci_high"], unit),
+                level(row["base_mean"], unit, currency),
+                level(row["arm_mean"], unit, currency),
+                change(row["diff_mean"], unit, currency),
+                interval(row["diff_ci_low"], row["diff_ci_high"], unit, currency),
                 f"{round(row['p_better'] * n)} of {n}",
+                verdict,
             ]
         )
-    columns = ["figure", "base case", "option", "difference", "95% interval", "option better in"]
+    columns = ["figure", "base case", "option", "difference", "95% interval", "option better in", "verdict"]
     return table(pd.DataFrame(lines, columns=columns))
 
 
 def costs_table(data: dict) -> str:
-    """What each arm costs beyond the base case, and what it costs per extra scaled pilot."""
+    """What each arm costs beyond the base case, the extra pilots it started and scaled, and what it costs
+    per extra scaled pilot."""
+    currency, grouped = currency_of(data), rows_by_arm(data)
     rows = [
         [
             arm["name"],
-            money(arm["extra_cost"]),
+            money(arm["extra_cost"], currency),
+            extra_started(grouped[arm["name"]]),
             f"{arm['extra_scaled_pilots']:+.1f}",
-            money(arm["cost_per_extra_scaled_pilot"]) if arm["cost_per_extra_scaled_pilot"] is not None else "—",
+            money(arm["cost_per_extra_scaled_pilot"], currency)
+            if arm["cost_per_extra_scaled_pilot"] is not None
+            else "—",
         ]
         for arm in data["arms"]
     ]
-    return table(pd.DataFrame(rows, columns=["option", "extra cost", "extra scaled pilots", "per extra scaled pilot"]))
+    columns = ["option", "extra cost", "extra pilots started", "extra pilots scaled", "cost per extra scaled pilot"]
+    return table(pd.DataFrame(rows, columns=columns))
+
+
+def extra_started(rows: dict[str, dict]) -> str:
+    """The extra pilots an option started (a dash when the comparison left that metric out)."""
+    return f"{rows['pilots_started']['diff_mean']:+.1f}" if "pilots_started" in rows else "—"
 
 
 def comparison_page(folder: Path) -> str:
     """The report of a comparison folder."""
-    data = read_json(folder / "comparison.json")
+    data = in_money(read_json(folder / "comparison.json"))
     grouped = rows_by_arm(data)
     summary = comparison_summary(data)
     options = [
         f"<h3>{html.escape(arm['name'])}</h3>\n{paragraph(arm['description'])}\n"
-        f"{interventions_table(arm['interventions'], arm['spans'])}\n{arm_results_table(grouped[arm['name']], data)}"
+        f"{interventions_table(arm['interventions'], arm['spans'], currency_of(data))}\n"
+        f"{arm_results_table(grouped[arm['name']], data)}"
         for arm in data["arms"]
     ]
     return page(
@@ -403,6 +465,7 @@ def comparison_page(folder: Path) -> str:
         [
             section("The question", paragraph(data["description"] or data["name"])),
             section("Options, one by one", *options),
+            *money_sections(data),
             section(
                 "Cost",
                 costs_table(data),
@@ -431,9 +494,17 @@ def reading_notes(data: dict) -> str:
             "cannot tell the option from the base case.",
             "Better in k of n: in how many replicates the option beat the base case (lower is better for "
             "anxiety and duplicated pilots, higher for the rest).",
+            "Clearly better or worse: the 95% interval excludes zero and the difference is at least the "
+            "figure's smallest meaningful difference (1 pilot, 1 percentage point, 0.01 on a 0-1 score, "
+            "a tenth of a value unit); otherwise the figure did not clearly change.",
             "These are simulated organisations: the figures show how the mechanisms in the model respond to "
-            "each option, not a forecast for a particular firm. Values (savings, revenue) are in the model's "
-            "value units; costs are in the units of the comparison file.",
+            "each option, not a forecast for a particular firm. "
+            + (
+                f"Values (cost savings, revenue added) are converted from the model's value units into "
+                f"{currency_of(data)} as the section Value in money says; costs are as the comparison file gives them."
+                if data.get("money")
+                else "Values (cost savings, revenue added) are in the model's value units."
+            ),
         ]
     )
 
@@ -441,25 +512,44 @@ def reading_notes(data: dict) -> str:
 # --- Run ----------------------------------------------------------------------------------------------------
 
 
-def run_summary(summary: dict) -> list[str]:
+def run_scenario(folder: Path) -> dict | None:
+    """The scenario a run ran (its scenario.yaml), or None where it cannot be read."""
+    try:
+        data = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def run_currency(folder: Path) -> str:
+    """The currency of a run's amounts, from the scenario it ran (scenario.yaml), where it says."""
+    firm = (run_scenario(folder) or {}).get("firm")
+    return str(firm.get("currency", "")) if isinstance(firm, dict) else ""
+
+
+def run_summary(summary: dict, currency: str = "") -> list[str]:
     """A run's headline figures in plain sentences."""
     s = summary
     return [
         f"{s['scenario']}: {s['employees']:,} employees over {s['weeks']} weeks (seed {s['seed']}).",
-        f"Pilots: {s['pilots_started']} proofs of concept started; {s['pilots_reached_production']} reached "
-        f"production ({s['poc_to_production']:.0%} of proofs of concept) and {s['pilots_scaled']} scaled across "
-        f"teams; {s['pilots_abandoned']} were abandoned and {s['duplicate_pilots']} duplicated another team's "
-        "use case.",
-        f"People: {s['usage_rate']:.0%} use AI regularly (what a dashboard sees), but {s['engagement_rate']:.0%} "
-        f"have integrated it into their work; mean AI anxiety is {s['mean_anxiety']:.2f} on a scale of 0 to 1.",
-        *([interventions_sentence(s["interventions"])] if s.get("interventions") else []),
+        f"Pilots: {s['pilots_started']} pilots started (proofs of concept begun); {s['pilots_reached_production']} "
+        f"reached production ({s['poc_to_production']:.0%} of pilots started) and {s['pilots_scaled']} were "
+        f"scaled across teams; {round(s['poc_scrapped'] * max(s['pilots_started'], 1))} were scrapped "
+        f"({s['poc_scrapped']:.0%} of pilots started: abandoned before production); {s['pilots_abandoned']} "
+        f"pilots were abandoned at any stage, ideas included; {s['duplicate_pilots']} are duplicate pilots "
+        "(a use case another team already has).",
+        f"People: {s['usage_rate']:.0%} are regular users (what a dashboard sees), "
+        f"{s['adopted_share']:.0%} adopters (decided to use AI, some not yet regular users) and "
+        f"{s['engagement_rate']:.0%} engaged adopters (AI built into their work); mean AI anxiety is "
+        f"{s['mean_anxiety']:.2f} on a scale of 0 to 1.",
+        *([interventions_sentence(s["interventions"], currency)] if s.get("interventions") else []),
     ]
 
 
-def interventions_sentence(interventions: list[dict]) -> str:
+def interventions_sentence(interventions: list[dict], currency: str = "") -> str:
     """When each of a run's interventions started and what it cost."""
     parts = [
-        f"{i['name']} from week {i['first_week']} ({money(i['cost'])})"
+        f"{i['name']} from week {i['first_week']} ({money(i['cost'], currency)})"
         if i["first_week"] is not None
         else f"{i['name']} never started"
         for i in interventions
@@ -473,11 +563,14 @@ def run_page(folder: Path) -> str:
     sections = [section("Headline figures", key_values(summary))]
     if summary.get("interventions"):
         frame = pd.DataFrame(summary["interventions"])
-        sections.append(section("Interventions", table(frame.assign(cost=frame["cost"].map(money)))))
+        currency = run_currency(folder)
+        sections.append(
+            section("Interventions", table(frame.assign(cost=frame["cost"].map(lambda c: money(c, currency)))))
+        )
     if summary.get("firms"):
         sections.append(section("Firms", table(pd.DataFrame(summary["firms"]))))
     sections += [figures_section(folder, first=("usage_vs_engagement",)), provenance(folder)]
-    sentences = run_summary(summary)
+    sentences = run_summary(summary, run_currency(folder)) + run_money_sentence(summary, run_scenario(folder))
     return page(f"Run of {summary['scenario']}", bullets(sentences), sections)
 
 

@@ -51,6 +51,24 @@ def resolve_scenario_path(path: str | Path) -> Path:
     raise InputError(f"{path}: no such scenario file. Give a path to a YAML file or a shipped name ({names}).")
 
 
+def relative_or_shipped(name: str, path: Path, field: str) -> Path:
+    """The scenario file a field of the file at `path` names (`extends:` of a scenario, `base:` of a comparison
+    or experiment): a file relative to that file's folder, or else a shipped scenario's name, such as
+    `baseline`. One resolver, so every field that names a scenario accepts the same things."""
+    beside = path.parent / name
+    if beside.is_file():
+        return beside
+    shipped = SCENARIO_DIR / f"{name}.yaml"
+    if Path(name).suffix == "" and shipped.is_file():
+        return shipped
+    options = ", ".join(sorted(p.name for p in path.parent.glob("*.yaml")) or ["none"])
+    raise InputError(
+        f"{path}: field {field} = {name!r}: no such scenario file {beside}. It must name a scenario file "
+        f"relative to {path.parent} (there: {options}), or a shipped scenario in {SCENARIO_DIR} "
+        f"({', '.join(shipped_scenarios()) or 'none'})."
+    )
+
+
 def shipped_scenarios() -> list[str]:
     """Names of the scenarios shipped in scenarios/."""
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
@@ -194,13 +212,7 @@ def read_with_bases(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         return data
     if not isinstance(base_name, str):
         raise InputError(f"{path}: field extends = {base_name!r} must be a file name, such as baseline.yaml.")
-    base_path = path.parent / base_name
-    if not base_path.is_file():
-        options = ", ".join(sorted(p.name for p in path.parent.glob("*.yaml"))) or "none"
-        raise InputError(
-            f"{path}: field extends = {base_name!r}: no such file {base_path}. "
-            f"It must name a scenario file relative to {path.parent} (there: {options})."
-        )
+    base_path = relative_or_shipped(base_name, path, "extends")
     base = read_with_bases(base_path, (*chain, path.resolve()))
     base.pop("name", None)
     base.pop("description", None)

@@ -131,6 +131,22 @@ class Firm(Strict):
     pilots: list[InitialPilot] = Field(
         default_factory=list, description="Pilots the firm already has at week 0 (needs firm.teams)"
     )
+    currency: str = Field(
+        "USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the currency of costs and values (USD, EUR, ...)"
+    )
+    revenue: float | None = Field(
+        None, gt=0, le=1e13, description="Annual revenue in the currency; empty means head count x revenue_per_employee"
+    )
+    revenue_per_employee: float = Field(
+        250_000, gt=0, le=1e8, description="Annual revenue per employee, for a firm whose revenue is not given"
+    )
+    value_share: float = Field(
+        0.001,
+        gt=0,
+        le=1,
+        description="Share of annual revenue one value unit a year is worth, at the use-case catalogue of 1,000 "
+        "employees (docs/ODD.md, section 7.19)",
+    )
 
     @model_validator(mode="after")
     def teams_fit(self) -> Firm:

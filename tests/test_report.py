@@ -19,6 +19,7 @@ import yaml  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from sim.cli import app  # noqa: E402
+from sim.value import amount_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -130,7 +131,10 @@ def test_a_run_folder_gets_a_report(tmp_path):
     invoke("report", out)
     page = (out / "report.html").read_text(encoding="utf-8")
     assert_self_contained(page)
-    assert "Run of baseline" in page and "proofs of concept started" in page
+    assert "Run of baseline" in page and "pilots started (proofs of concept begun)" in page
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    savings = amount_text(summary["savings"] * 250_000, "USD")  # 0.1% of 1,000 x USD 250,000 a value unit
+    assert f"Value: {savings} of cost savings" in page and "worth USD 250k" in page
     assert len(images(page)) == len(list((out / "figures").glob("*.png"))) > 0
 
 
@@ -172,13 +176,13 @@ def test_a_sweep_report_leads_with_what_matters_for_each_outcome(tmp_path):
     assert_self_contained(page)
     assert "60 runs of a lhs design over 2 factors (culture, threat); 1 failed" in page
     summary = page[: page.index("Effects of each factor")]
-    assert re.search(r"Pilots scaled across teams: higher culture raises it by [0-9.]+ \(top third", summary)
+    assert re.search(r"Pilots scaled: higher culture raises it by [0-9.]+ \(top third", summary)
     assert "higher threat" not in summary.split("Mean AI anxiety")[0], "threat does not move pilots scaled"
     assert re.search(r"Mean AI anxiety \(0 to 1\): higher threat raises it", summary)
     factors = page[page.index("Factors varied") : page.index("Outcomes across runs")]
     assert "firm.levers.culture" in factors and "pilots" not in factors
     outcomes = page[page.index("Outcomes across runs") :]
-    assert "<td>pilots scaled across teams</td><td>59</td>" in outcomes and "firm.threat" not in outcomes
+    assert "<td>pilots scaled</td><td>59</td>" in outcomes and "firm.threat" not in outcomes
     assert "<td>run</td>" not in page and "<td>seed</td>" not in page, "identifiers are not outcomes"
     assert len(images(page)) == 1
 
@@ -197,7 +201,7 @@ def test_a_sweep_report_with_sobol_indices_says_what_carries_the_variance(tmp_pa
     ).to_csv(folder / "sobol.csv", index=False)
     invoke("report", folder)
     page = (folder / "report.html").read_text(encoding="utf-8")
-    assert "Pilots scaled across teams: culture (total index 0.75, 95% interval 0.65 to 0.85; alone 0.70) carries " \
+    assert "Pilots scaled: culture (total index 0.75, 95% interval 0.65 to 0.85; alone 0.70) carries " \
         "most of its variance." in page
     assert "What matters most" in page and "Sobol&#x27; indices" in page or "Sobol' indices" in page
 
@@ -208,3 +212,43 @@ def test_a_folder_without_results_is_refused(cli, tmp_path):
     assert str(tmp_path) in result.stderr and "comparison.json" in result.stderr
     missing = cli("report", tmp_path / "nowhere")
     assert missing.exit_code == 2 and "no such folder" in missing.stderr
+
+
+def test_the_report_prints_to_pdf_without_clipped_tables(comparison_folder, tmp_path):
+    """Printed on A4 (about 700 CSS pixels between the margins), under the print stylesheet no table is wider
+    than the page, and Debian's Chromium prints the page to a PDF of several pages as it is."""
+    require_chromium()
+    import subprocess
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 700, "height": 1000})
+            page.emulate_media(media="print")
+            page.goto((comparison_folder / "report.html").as_uri())
+            overflow = page.eval_on_selector_all(
+                "table, figure img",
+                "nodes => nodes.filter(n => n.getBoundingClientRect().right > document.body.clientWidth + 1)"
+                ".map(n => n.outerHTML.slice(0, 80))",
+            )
+            tables = page.eval_on_selector_all("table", "nodes => nodes.length")
+        finally:
+            browser.close()
+    assert tables >= 4 and overflow == []
+    pdf = tmp_path / "report.pdf"
+    subprocess.run(
+        [
+            str(CHROMIUM),
+            *CHROMIUM_ARGS,
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            (comparison_folder / "report.html").as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", data)) >= 3

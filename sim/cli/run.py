@@ -17,6 +17,7 @@ from sim.resources import check_run_fits
 from sim.run import RunResult, run
 from sim.scenario import load_scenario
 from sim.schema import Scenario
+from sim.terms import term
 
 
 def run_command(
@@ -83,26 +84,22 @@ def print_summary(result: RunResult, folder: Path) -> None:
         f"[bold]{result.scenario.name}[/bold]  seed {result.seed}, {result.weeks} weeks, {s['employees']:,} employees"
     )
     funnel = Table(title="Pilot funnel", show_header=True, box=None)
-    for column in ("proposed", "proof of concept", "production", "scaled", "abandoned", "stalled now", "duplicates"):
-        funnel.add_column(column, justify="right")
-    funnel.add_row(
-        *(
-            str(s[key])
-            for key in (
-                "pilots_proposed",
-                "pilots_started",
-                "pilots_reached_production",
-                "pilots_scaled",
-                "pilots_abandoned",
-                "pilots_stalled",
-                "duplicate_pilots",
-            )
-        )
-    )
+    keys = {
+        "pilots proposed": "pilots_proposed",
+        "pilots started": "pilots_started",
+        "pilots that reached production": "pilots_reached_production",
+        "pilots scaled": "pilots_scaled",
+        "pilots abandoned": "pilots_abandoned",
+        "pilots stalled": "pilots_stalled",
+        "duplicate pilots": "duplicate_pilots",
+    }
+    for column in keys:
+        funnel.add_column(term(column), justify="right")
+    funnel.add_row(*(str(s[key]) for key in keys.values()))
     console.print(funnel)
     people = Table(title="Employees", show_header=True, box=None)
-    for column in ("regular users", "committed adopters", "engaged adopters", "mean anxiety", "mean AI skill"):
-        people.add_column(column, justify="right")
+    for column in ("regular users", "adopters", "engaged adopters", "mean AI anxiety", "mean AI skill"):
+        people.add_column(term(column), justify="right")
     people.add_row(
         f"{s['usage_rate']:.0%}",
         f"{s['adopted_share']:.0%}",
@@ -111,13 +108,24 @@ def print_summary(result: RunResult, folder: Path) -> None:
         f"{s['mean_skill']:.2f}",
     )
     console.print(people)
+    console.print(funnel_sentence(s))
+    console.print(f"Results in {folder}/")
+
+
+def funnel_sentence(s: dict) -> str:
+    """The funnel in words, every share with its denominator: of the pilots started (proofs of concept), how
+    many reached production and how many were scrapped; and the pilots abandoned at any stage, which also
+    counts ideas and pilots given up after production."""
+    started = s["pilots_started"]
+    scrapped = round(s["poc_scrapped"] * max(started, 1))
     scaled = (
-        f"{s['scaled_back_office']} of the {s['pilots_scaled']} scaled pilots are back-office."
+        f"{s['scaled_back_office']} of the {s['pilots_scaled']} pilots scaled are back-office."
         if s["pilots_scaled"]
         else "No pilot scaled across teams."
     )
-    console.print(
-        f"{s['poc_to_production']:.0%} of proofs of concept reached production, "
-        f"{s['poc_scrapped']:.0%} were scrapped. {scaled}"
+    return (
+        f"Of {started} pilots started, {s['pilots_reached_production']} ({s['poc_to_production']:.0%}) reached "
+        f"production and {scrapped} ({s['poc_scrapped']:.0%}) were scrapped (abandoned before production); "
+        f"{s['pilots_abandoned']} pilots were abandoned at any stage, ideas included. {scaled} "
+        "Adopters (decided to use AI) can outnumber regular users: some have not yet used AI enough to count."
     )
-    console.print(f"Results in {folder}/")

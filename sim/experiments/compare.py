@@ -32,16 +32,16 @@ from sim.metrics import firm_totals
 from sim.output import FLOAT_FORMAT, versions, write_json
 from sim.run import run
 from sim.scenario import (
-    SCENARIO_DIR,
     allowed_fields,
     describe_value_error,
     load_scenario,
     read_yaml,
-    resolve_scenario_path,
+    relative_or_shipped,
     scenario_digest,
     validate,
 )
 from sim.schema import Intervention, Scenario, Strict
+from sim.terms import smallest_meaningful, term
 
 CONFIDENCE = 0.95
 """Level of the interval reported for each paired difference."""
@@ -59,21 +59,21 @@ class Metric:
 
 
 METRICS: dict[str, Metric] = {
-    "pilots_scaled": Metric("pilots scaled across teams", 1, "count", ("scaled",)),
-    "pilots_reached_production": Metric("pilots that reached production", 1, "count", ("production", "scaled")),
-    "pilots_started": Metric("proofs of concept started", 1, "count"),
-    "pilots_abandoned": Metric("pilots abandoned", -1, "count", ("abandoned",)),
-    "scaled_back_office": Metric("back-office pilots scaled", 1, "count"),
-    "poc_to_production": Metric("share of proofs of concept reaching production", 1, "share"),
-    "duplicate_pilots": Metric("duplicated pilots (same use case built twice)", -1, "count"),
-    "usage_rate": Metric("regular AI users (usage)", 1, "share", ("usage_rate",)),
-    "engagement_rate": Metric("engaged adopters (AI integrated into work)", 1, "share", ("engagement_rate",)),
-    "adopted_share": Metric("committed adopters", 1, "share", ("adopted_share",)),
-    "mean_anxiety": Metric("mean AI anxiety (0 to 1)", -1, "score", ("mean_anxiety",)),
-    "mean_skill": Metric("mean AI skill (0 to 1)", 1, "score", ("mean_skill",)),
-    "savings": Metric("cost savings (value units)", 1, "value", ("savings",)),
-    "revenue": Metric("revenue added (value units)", 1, "value", ("revenue",)),
-    "intervention_cost": Metric("intervention cost", -1, "money", ("intervention_cost",)),
+    "pilots_scaled": Metric(term("pilots scaled"), 1, "count", ("scaled",)),
+    "pilots_reached_production": Metric(term("pilots that reached production"), 1, "count", ("production", "scaled")),
+    "pilots_started": Metric(term("pilots started"), 1, "count"),
+    "pilots_abandoned": Metric(term("pilots abandoned"), -1, "count", ("abandoned",)),
+    "scaled_back_office": Metric(term("back-office pilots scaled"), 1, "count"),
+    "poc_to_production": Metric(term("reaching production") + " (share of pilots started)", 1, "share"),
+    "duplicate_pilots": Metric(term("duplicate pilots"), -1, "count"),
+    "usage_rate": Metric(term("regular users"), 1, "share", ("usage_rate",)),
+    "engagement_rate": Metric(term("engaged adopters"), 1, "share", ("engagement_rate",)),
+    "adopted_share": Metric(term("adopters"), 1, "share", ("adopted_share",)),
+    "mean_anxiety": Metric(term("mean AI anxiety") + " (0 to 1)", -1, "score", ("mean_anxiety",)),
+    "mean_skill": Metric(term("mean AI skill") + " (0 to 1)", 1, "score", ("mean_skill",)),
+    "savings": Metric(term("cost savings"), 1, "value", ("savings",)),
+    "revenue": Metric(term("revenue added"), 1, "value", ("revenue",)),
+    "intervention_cost": Metric(term("intervention cost"), -1, "money", ("intervention_cost",)),
 }
 """Every metric a comparison can report, with the one table of directions: for most, higher is better; for
 anxiety, duplicates, abandoned pilots and cost, lower is. Usage counts as better when higher because that is
@@ -81,6 +81,7 @@ what a dashboard rewards; the comparison shows beside it whether engagement foll
 
 MetricName = Literal[tuple(METRICS)]
 DEFAULT_METRICS = (
+    "pilots_started",
     "pilots_scaled",
     "pilots_reached_production",
     "usage_rate",
@@ -199,17 +200,9 @@ def describe_error(error: dict, path: Path) -> str:
 
 
 def base_path(base: str, path: Path) -> Path:
-    """The base scenario file: relative to the comparison file, or else a shipped scenario's name."""
-    beside = path.parent / base
-    if beside.is_file():
-        return beside
-    try:
-        return resolve_scenario_path(base)
-    except InputError:
-        raise InputError(
-            f"{path}: field base = {base!r}: no such scenario file {beside}. It must name a scenario file "
-            f"relative to {path.parent}, or a shipped scenario in {SCENARIO_DIR}."
-        ) from None
+    """The base scenario file: relative to the comparison file, or else a shipped scenario's name (the
+    resolver a scenario's `extends:` uses too)."""
+    return relative_or_shipped(base, path, "base")
 
 
 def arm_scenario(base: Scenario, arm: Arm, where: str) -> Scenario:
@@ -393,6 +386,8 @@ def replicate_frame(plan: Plan, results: Results) -> pd.DataFrame:
 
 def comparison_record(plan: Plan, results: Results, table: pd.DataFrame) -> dict:
     """Everything the report needs: what was compared, how, and the results (comparison.json)."""
+    from sim.experiments.compare_money import money_record  # it builds on this module
+
     return {
         "name": plan.spec.name,
         "description": plan.spec.description,
@@ -410,6 +405,7 @@ def comparison_record(plan: Plan, results: Results, table: pd.DataFrame) -> dict
         "arms": [arm_record(plan, arm, results) for arm in plan.arms],
         "metrics": {name: metric_record(name) for name in plan.spec.metrics},
         "results": table.replace({np.nan: None}).to_dict(orient="records"),
+        "money": money_record(plan, results),
     }
 
 
@@ -427,9 +423,15 @@ def arm_record(plan: Plan, arm: str, results: Results) -> dict:
 
 
 def metric_record(name: str) -> dict:
-    """A metric's meaning, unit and better direction, for readers of comparison.json."""
+    """A metric's meaning, unit, better direction and smallest meaningful difference (sim/terms.py), for
+    readers of comparison.json."""
     metric = METRICS[name]
-    return {"label": metric.label, "unit": metric.unit, "better": "higher" if metric.better > 0 else "lower"}
+    return {
+        "label": metric.label,
+        "unit": metric.unit,
+        "better": "higher" if metric.better > 0 else "lower",
+        "meaningful": smallest_meaningful(metric.unit),
+    }
 
 
 def dump(interventions: list[Intervention]) -> list[dict]:
@@ -453,12 +455,16 @@ def manifest(plan: Plan, command: list[str] | None = None) -> dict:
 
 
 def write_comparison(plan: Plan, results: Results, folder: Path, command: list[str] | None = None) -> pd.DataFrame:
-    """Write comparison.csv, comparison.json, replicates.csv and manifest.json (figures: see
+    """Write comparison.csv, comparison.json, replicates.csv, money.csv and manifest.json (figures: see
     sim.experiments.compare_figures); returns the table."""
+    from sim.experiments.compare_money import money_frame, with_money  # it builds on this module
+
     table = comparison_table(plan, results)
     csv_options = {"index": False, "float_format": FLOAT_FORMAT, "lineterminator": "\n"}
     table.to_csv(folder / "comparison.csv", **csv_options)
-    replicate_frame(plan, results).to_csv(folder / "replicates.csv", **csv_options)
-    write_json(folder / "comparison.json", comparison_record(plan, results, table))
+    with_money(replicate_frame(plan, results), plan, results).to_csv(folder / "replicates.csv", **csv_options)
+    record = comparison_record(plan, results, table)
+    money_frame(record["money"]).to_csv(folder / "money.csv", **csv_options)
+    write_json(folder / "comparison.json", record)
     write_json(folder / "manifest.json", manifest(plan, command))
     return table

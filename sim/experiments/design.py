@@ -42,6 +42,7 @@ from sim.scenario import (
     describe_value_error,
     load_scenario,
     read_yaml,
+    relative_or_shipped,
     scenario_with,
     schema_node,
 )
@@ -324,17 +325,9 @@ def yaml_text(value: Any) -> str:
 
 
 def base_path(base: str, path: Path) -> Path:
-    """The base scenario file: relative to the experiment file, else a shipped scenario by name."""
-    beside = path.parent / base
-    shipped = SCENARIO_DIR / f"{base}.yaml"
-    if beside.is_file():
-        return beside
-    if shipped.is_file():
-        return shipped
-    raise InputError(
-        f"{path}: field base = {base!r}: no such scenario file {beside}, and no shipped scenario of that name. "
-        f"It must name a scenario file relative to {path.parent}, or one in {SCENARIO_DIR} such as baseline."
-    )
+    """The base scenario file: relative to the experiment file, else a shipped scenario by name (the one
+    resolver of sim.scenario)."""
+    return relative_or_shipped(base, path, "base")
 
 
 def check_factors(spec: Experiment, base: Scenario, path: Path) -> None:

@@ -155,8 +155,8 @@ def save_sweep_figures(runs: pd.DataFrame, plan: Plan, folder: Path) -> list[Pat
         return []
     folder.mkdir(parents=True, exist_ok=True)
     outcomes = plan.spec.outcomes
-    saved = [save_figure(effects_figure(finished, plan.factors, outcomes), folder / "effects.png")[0]]
+    saved = [save_figure(effects_figure(finished, plan.factors, outcomes), folder / "effects.png")]
     if len(plan.factors) >= 2:
         x, y = plan.spec.heatmap or plan.factors[:2]
-        saved.append(save_figure(heat_map_figure(finished, x, y, outcomes), folder / "heatmaps.png")[0])
+        saved.append(save_figure(heat_map_figure(finished, x, y, outcomes), folder / "heatmaps.png"))
     return saved

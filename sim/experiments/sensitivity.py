@@ -125,7 +125,7 @@ def write_indices(folder: Path, result: Indices) -> list[Path]:
         written.append(path)
     draw = sobol_figure if result.method == "sobol" else morris_figure
     (folder / "figures").mkdir(exist_ok=True)
-    written.append(save_figure(draw(result.table), folder / "figures" / f"{result.method}.png")[0])
+    written.append(save_figure(draw(result.table), folder / "figures" / f"{result.method}.png"))
     return written
 
 
