@@ -14,6 +14,7 @@ import math
 import os
 import tempfile
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 
 import pandas as pd
@@ -654,5 +655,6 @@ BUILDERS: tuple[tuple[str, Callable[[Path], str]], ...] = (
     ("comparison.json", comparison_page),
     ("summary.json", run_page),
     ("runs.parquet", sweep_page),
+    ("optimise.json", lambda folder: import_module("sim.experiments.optimise_report").optimise_page(folder)),
 )
 """Folder kinds, recognised by the file their command writes."""

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "discover": ("sim.cli.discover", "discover_command"),
     "calibrate": ("sim.cli.calibration", "calibrate_command"),
     "validate": ("sim.cli.calibration", "validate_command"),
+    "optimise": ("sim.cli.optimise", "optimise_command"),
 }
 """Every command, in the order `adoptsim --help` lists them: its module and its function (or sub-app)."""
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import as_completed
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,17 +159,25 @@ def with_added(scenario: Scenario, added: list[Intervention], name: str) -> Scen
     return scenario.model_copy(update={"name": name, "interventions": [*scenario.interventions, *added]})
 
 
-def run_tasks(tasks: list[tuple[Scenario, int]], workers: int = 1, on_run: Callable[[], None] | None = None) -> list:
-    """compare.evaluate on every (scenario, seed), in task order whatever the number of worker processes."""
+def run_tasks(
+    tasks: list[tuple[Scenario, int]],
+    workers: int = 1,
+    on_run: Callable[[], None] | None = None,
+    pool: Executor | None = None,
+) -> list:
+    """compare.evaluate on every (scenario, seed), in task order whatever the number of worker processes; in
+    `pool` if given (a caller running many batches keeps one), else in a pool of `workers` started here."""
     from sim.experiments.compare import evaluate, finished
 
-    if workers <= 1:
+    if pool is None and workers > 1:
+        with worker_pool(min(workers, len(tasks)), ["sim.experiments.compare"]) as own:
+            return run_tasks(tasks, workers, on_run, own)
+    if pool is None:
         return [finished(evaluate(*task), on_run) for task in tasks]
     outcomes: list = [None] * len(tasks)
-    with worker_pool(min(workers, len(tasks)), ["sim.experiments.compare"]) as pool:
-        futures = {pool.submit(evaluate, *task): i for i, task in enumerate(tasks)}
-        for future in as_completed(futures):
-            outcomes[futures[future]] = finished(future.result(), on_run)
+    futures = {pool.submit(evaluate, *task): i for i, task in enumerate(tasks)}
+    for future in as_completed(futures):
+        outcomes[futures[future]] = finished(future.result(), on_run)
     return outcomes
 
 
@@ -248,8 +256,13 @@ class Robustness:
                 for j, option in enumerate(self.options):
                     share = float(wins[mask, j].mean()) if mask.any() else math.nan
                     rows.append(
-                        {"input": inp.path, "group": group, "replicates": int(mask.sum()), "option": option,
-                         "p_best": share}
+                        {
+                            "input": inp.path,
+                            "group": group,
+                            "replicates": int(mask.sum()),
+                            "option": option,
+                            "p_best": share,
+                        }
                     )
         return pd.DataFrame(rows)
 
@@ -334,11 +347,7 @@ def robust_summary(record: dict[str, Any]) -> list[str]:
         lines.append(
             f"Most influential input: {top['input']} (rank correlation {top['rank_correlation']:+.2f} with "
             f"{leader}'s margin over the next best: the margin {direction} as it rises)"
-            + (
-                f"; then {named[1]['input']} ({named[1]['rank_correlation']:+.2f})."
-                if len(named) > 1
-                else "."
-            )
+            + (f"; then {named[1]['input']} ({named[1]['rank_correlation']:+.2f})." if len(named) > 1 else ".")
         )
     return lines
 
@@ -365,7 +374,9 @@ def write_robust(plan: Any, results: Any, folder: Path) -> Robustness:
     csv_options = {"index": False, "float_format": FLOAT_FORMAT, "lineterminator": "\n"}
     rob.table().to_csv(folder / "robust.csv", **csv_options)
     rob.by_group().to_csv(folder / "robust_by_input.csv", **csv_options)
-    worlds = pd.DataFrame([{"replicate": r, "seed": s, **w} for r, (s, w) in enumerate(zip(results.seeds, rob.worlds, strict=True))])
+    worlds = pd.DataFrame(
+        [{"replicate": r, "seed": s, **w} for r, (s, w) in enumerate(zip(results.seeds, rob.worlds, strict=True))]
+    )
     worlds.to_csv(folder / "worlds.csv", **csv_options)
     write_json(folder / "robust.json", robust_record(rob))
     return rob
