@@ -201,3 +201,13 @@ def test_the_shipped_insurer_plan_loads():
     assert problem.base.firm.employees == 4000 and problem.budget == 5_000_000
     singles = [opt.plan_cost(problem, opt.reference_steps(problem, i)) for i in range(len(problem.spec.candidates))]
     assert max(singles) <= problem.budget  # every candidate alone at its reference settings is affordable
+
+
+def test_a_folder_of_the_users_is_never_written_into(cli, tmp_path):
+    path = tiny_plan(tmp_path)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me", encoding="utf-8")
+    result = cli("optimise", path, "--out", mine)
+    assert result.exit_code == 2 and str(mine) in result.stderr
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
