@@ -16,8 +16,8 @@ from sim.experiments.compare_figures import save_comparison_figures
 from sim.experiments.robust import robust_summary, write_robust
 from sim.experiments.robust_figures import save_robust_figure
 from sim.output import default_output, output_folder, output_path
-from sim.report import comparison_summary, read_json, write_report
 from sim.resources import check_scenarios_fit
+from sim.report import comparison_summary, read_json, write_report
 
 
 def compare_command(
