@@ -16,6 +16,7 @@ from sim.cli.common import (
     WorkersOption,
     available_cores,
     console,
+    interruptible,
     user_errors,
 )
 from sim.experiments import optimise as opt
@@ -64,11 +65,13 @@ figures/front.png and manifest.json; adoptsim report OUT writes the report."""
         claim_folder(folder, "optimise", force)
         if force and folder.is_dir() and held_kind(folder) != "optimise":
             clear_folder(folder)
-        if quiet:
-            result = opt.run_optimisation(problem, folder, trials, cores)
-        else:
-            with progress_bar("optimising") as bar:
-                result = opt.run_optimisation(problem, folder, trials, cores, bar_progress(bar))
+        kept = f"the plans scored so far are kept in {folder / opt.JOURNAL}; the same command resumes."
+        with interruptible(kept):
+            if quiet:
+                result = opt.run_optimisation(problem, folder, trials, cores)
+            else:
+                with progress_bar("optimising") as bar:
+                    result = opt.run_optimisation(problem, folder, trials, cores, bar_progress(bar))
     if not quiet:
         print_result(result, folder)
 
