@@ -245,7 +245,7 @@ class Robustness:
         cuts = np.linspace(inp.low, inp.high, 4)
         values = np.array(drawn, dtype=float)
         third = np.clip(np.searchsorted(cuts[1:-1], values, side="right"), 0, 2)
-        return [(f"{name} ({cuts[k]:g} to {cuts[k + 1]:g})", third == k) for k, name in enumerate(THIRDS)]
+        return [(f"{name} ({cuts[k]:.3g} to {cuts[k + 1]:.3g})", third == k) for k, name in enumerate(THIRDS)]
 
     def by_group(self) -> pd.DataFrame:
         """P(best) of each option within each group of each input (a row per input, group and option)."""
