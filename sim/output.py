@@ -44,6 +44,7 @@ KIND_FILES = {
     "validate": ("validation.json", "targets.csv"),
     "sweep": ("experiment.json",),
     "calibrate": ("study.journal",),
+    "optimise": ("optimise.journal",),
     "discover": ("manifest.json", "discovery.json"),
 }
 """Files by which each command's output is recognised (outputs written before manifests named their

@@ -13,6 +13,7 @@ import json
 import math
 import re
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 
 import pandas as pd
@@ -65,6 +66,14 @@ FIGURE_CAPTIONS = {
     "cart": "CART's classification tree on the same runs: each leaf is a box too (value: runs not of interest, of "
     "interest).",
 }
+FIGURE_CAPTIONS["robustness"] = (
+    "Each option's probability of being best across the uncertain worlds, overall and within each third (or "
+    "listed value) of every uncertain input: lines that cross mark a ranking that depends on that input."
+)
+FIGURE_CAPTIONS["front"] = (
+    "The optimiser's plans: scaled pilots against cost, coloured by engagement; the Pareto front (plans no other "
+    "plan beats on all three) ringed, the budget as a dashed line."
+)
 
 
 def write_report(folder: str | Path) -> Path:
@@ -477,11 +486,59 @@ def comparison_page(folder: Path) -> str:
                     "note",
                 ),
             ),
+            *robust_sections(folder),
             figures_section(folder, first=("differences",)),
             section("How to read this report", reading_notes(data)),
             provenance(folder),
         ],
     )
+
+
+def robust_sections(folder: Path) -> list[str]:
+    """Robustness across uncertain worlds (robust.json, from a comparison with an `uncertain:` block)."""
+    if not (folder / "robust.json").is_file():
+        return []
+    from sim.experiments.robust import robust_summary
+
+    record = read_json(folder / "robust.json")
+    options = pd.DataFrame(record["options"]).rename(
+        columns={
+            "option": "option",
+            "p_best": "P(best)",
+            "mean": f"mean {record['metric']}",
+            "regret_mean": "regret, mean",
+            "regret_p90": "regret, 90th percentile",
+        }
+    )
+    influence = pd.DataFrame(record["influence"]).rename(
+        columns={"input": "uncertain input", "range": "range", "rank_correlation": "rank correlation with lead"}
+    )
+    by_group = pd.DataFrame(record["by_group"]).pivot_table(
+        index=["input", "group", "replicates"], columns="option", values="p_best", sort=False
+    ).reset_index()
+    return [
+        section(
+            "Robustness across uncertain inputs",
+            bullets(robust_summary(record)),
+            table(options),
+            paragraph(
+                "P(best): the share of worlds (replicates, each with its own draw of the uncertain inputs, the same "
+                "in every option) in which the option did best; ties are shared. Regret: the best option's figure "
+                "in that world minus this option's; the 90th percentile is the regret of the worst tenth of worlds.",
+                "note",
+            ),
+            "<h3>Probability of being best by part of each range</h3>",
+            table(by_group),
+            "<h3>Which inputs sway the ranking</h3>",
+            table(influence),
+            paragraph(
+                f"Rank correlation (Spearman) between each input and {record['leader']}'s margin over the best "
+                "of the other options, across worlds: the further from zero, the more that input decides "
+                "whether the leader stays ahead.",
+                "note",
+            ),
+        )
+    ]
 
 
 def reading_notes(data: dict) -> str:
@@ -725,5 +782,6 @@ BUILDERS: tuple[tuple[str, Callable[[Path], str]], ...] = (
     ("comparison.json", comparison_page),
     ("summary.json", run_page),
     ("runs.parquet", sweep_page),
+    ("optimise.json", lambda folder: import_module("sim.experiments.optimise_report").optimise_page(folder)),
 )
 """Folder kinds, recognised by the file their command writes."""

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "calibrate": ("sim.cli.calibration", "calibrate_command"),
     "validate": ("sim.cli.calibration", "validate_command"),
     "org": ("sim.cli.org", "app"),
+    "optimise": ("sim.cli.optimise", "optimise_command"),
 }
 """Every command, in the order `adoptsim --help` lists them: its module and its function (or sub-app)."""
 

@@ -13,6 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sim.cli.common import ForceOption, QuietOption, SetOption, console, interruptible, user_errors
 from sim.experiments.compare import Plan, Results, load_comparison, run_comparison, write_comparison
 from sim.experiments.compare_figures import save_comparison_figures
+from sim.experiments.robust import robust_summary, write_robust
+from sim.experiments.robust_figures import save_robust_figure
 from sim.output import default_output, output_folder, output_path
 from sim.report import comparison_summary, read_json, write_report
 from sim.resources import check_scenarios_fit
@@ -49,6 +51,8 @@ def compare_command(
             results = run_with_progress(plan, workers, show=not quiet)
             table = write_comparison(plan, results, staging)
             save_comparison_figures(plan, results, table, staging / "figures")
+            if plan.uncertain is not None:
+                save_robust_figure(write_robust(plan, results, staging), staging / "figures")
     if not quiet:
         print_summary(folder)
 
@@ -68,6 +72,9 @@ def print_summary(folder: Path) -> None:
     """The plain-language summary of the comparison, and where the results are."""
     for line in comparison_summary(read_json(folder / "comparison.json")):
         console.print(line, highlight=False)
+    if (folder / "robust.json").is_file():
+        for line in robust_summary(read_json(folder / "robust.json")):
+            console.print(line, highlight=False)
     console.print(f"Results in {folder}/ (adoptsim report {folder} writes an HTML report)")
 
 

@@ -28,6 +28,7 @@ from scipy import stats
 from sim.errors import InputError
 from sim.experiments.design import run_seed
 from sim.experiments.execution import worker_pool
+from sim.experiments.robust import Uncertain, in_world, parse_uncertain, run_tasks, with_added
 from sim.metrics import firm_totals
 from sim.output import FLOAT_FORMAT, versions, write_json
 from sim.run import run
@@ -130,6 +131,14 @@ class Comparison(Strict):
     metrics: list[MetricName] = Field(
         default_factory=lambda: list(DEFAULT_METRICS), min_length=1, description="Headline figures compared"
     )
+    uncertain: dict[str, Any] | None = Field(
+        None,
+        description="Uncertain inputs: dotted scenario paths, each a range {low, high} or a list of values; each "
+        "replicate draws one world, the same in every arm (see sim/experiments/robust.py)",
+    )
+    rank_by: MetricName = Field(
+        "pilots_scaled", description="The metric options are ranked by across uncertain worlds (P(best), regret)"
+    )
 
     @field_validator("arms")
     @classmethod
@@ -150,6 +159,14 @@ class Plan:
     spec: Comparison
     base: Scenario
     arms: dict[str, Scenario]
+    uncertain: Uncertain | None = None
+
+    @property
+    def worlds(self) -> list[dict[str, Any]]:
+        """The uncertain inputs' values drawn for each replicate (empty worlds without an `uncertain:` block)."""
+        if self.uncertain is None:
+            return [{} for _ in range(self.spec.replicates)]
+        return self.uncertain.worlds(self.spec.seed, self.spec.replicates)
 
     @property
     def seeds(self) -> list[int]:
@@ -178,7 +195,8 @@ def load_comparison(
     arms = {
         arm.name: arm_scenario(base, arm, f"{path}, arm {arm.name!r} (arms.{i})") for i, arm in enumerate(spec.arms)
     }
-    return Plan(path=path, spec=spec, base=base, arms=arms)
+    uncertain = parse_uncertain(spec.uncertain, path, base)
+    return Plan(path=path, spec=spec, base=base, arms=arms, uncertain=uncertain)
 
 
 def validate_comparison(data: dict[str, Any], path: Path) -> Comparison:
@@ -247,9 +265,26 @@ class Results:
 def run_comparison(plan: Plan, workers: int = 1, on_run: Callable[[], None] | None = None) -> Results:
     """Run the base and every arm for each replicate's seed; `on_run()` is called as each run finishes."""
     seeds = plan.seeds
+    if plan.uncertain is not None:
+        return run_in_worlds(plan, workers, on_run)
     scenarios = [plan.base, *plan.arms.values()]
     outcomes = run_replicates(scenarios, seeds, workers, on_run)
     per_scenario = [outcomes[i * len(seeds) : (i + 1) * len(seeds)] for i in range(len(scenarios))]
+    return Results(seeds=seeds, base=per_scenario[0], arms=dict(zip(plan.arms, per_scenario[1:], strict=True)))
+
+
+def run_in_worlds(plan: Plan, workers: int = 1, on_run: Callable[[], None] | None = None) -> Results:
+    """Run the base and every arm for each replicate in that replicate's world and with its seed."""
+    seeds, worlds = plan.seeds, plan.worlds
+    bases = [in_world(plan.base, world) for world in worlds]
+    tasks = [(base, seed) for base, seed in zip(bases, seeds, strict=True)]
+    for arm in plan.arms:
+        added = plan.added(arm)
+        name = plan.arms[arm].name
+        tasks += [(with_added(base, added, name), seed) for base, seed in zip(bases, seeds, strict=True)]
+    outcomes = run_tasks(tasks, workers, on_run)
+    n = len(seeds)
+    per_scenario = [outcomes[i * n : (i + 1) * n] for i in range(len(plan.arms) + 1)]
     return Results(seeds=seeds, base=per_scenario[0], arms=dict(zip(plan.arms, per_scenario[1:], strict=True)))
 
 
