@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import os
 import secrets
+import threading
 import time
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -58,7 +59,8 @@ from sim.game import (
 from sim.picture import ANXIETY_COLOUR, ENGAGEMENT_COLOUR, USAGE_COLOUR, figure_png
 
 UNFOLD_MS = 200
-"""Milliseconds between the weeks of a quarter unfolding on screen, by default."""
+"""Milliseconds between the weeks of a quarter unfolding on screen, by default (0: show each quarter's end at
+once)."""
 POLL_SECONDS = 1.0
 """How often the teacher's page looks for news from the students."""
 
@@ -104,27 +106,39 @@ UNFOLD = int(os.environ.get(UNFOLD_VARIABLE, str(UNFOLD_MS)))
 # ---- pictures and tables --------------------------------------------------------------------------------------
 
 
-def path_png(series: dict[str, np.ndarray], upto: int, title: str, dpi: float = 100) -> bytes:
-    """Users, engaged adopters and anxiety week by week up to week `upto`, on the whole two years, with the quarters
-    marked."""
-    figure = Figure(figsize=(6.4, 3.3), dpi=dpi, layout="constrained")
-    ax = figure.subplots()
-    shown = series["week"] <= upto
-    lines = (
+class PathPicture:
+    """Users, engaged adopters and anxiety week by week up to a week, on the whole two years, with the quarters
+    marked. The figure is built once and its lines updated for each week shown (building it anew took most of
+    a frame's time)."""
+
+    LINES = (
         ("usage_rate", "regular users", USAGE_COLOUR, "-"),
         ("engagement_rate", "engaged adopters", ENGAGEMENT_COLOUR, "-"),
         ("mean_anxiety", "mean anxiety", ANXIETY_COLOUR, "--"),
     )
-    for key, label, colour, style in lines:
-        ax.plot(series["week"][shown], series[key][shown], color=colour, lw=2.5, ls=style, label=label)
-    for quarter in range(1, QUARTERS):
-        ax.axvline(quarter * QUARTER_WEEKS, color="#bbbbbb", lw=0.8)
-    ax.set(xlim=(0, QUARTERS * QUARTER_WEEKS), ylim=(0, 1.04), xlabel="week")
-    ax.set_xticks([q * QUARTER_WEEKS for q in range(QUARTERS + 1)])
-    ax.set_title(title, fontsize=12, loc="left")
-    ax.legend(loc="upper left", fontsize=10, frameon=False)
-    ax.grid(alpha=0.3, axis="y")
-    return figure_png(figure)
+
+    def __init__(self, title: str, dpi: float = 90) -> None:
+        self.figure = Figure(figsize=(6.4, 3.3), dpi=dpi, layout="constrained")
+        ax = self.figure.subplots()
+        self.lines = {key: ax.plot([], [], color=c, lw=2.5, ls=style, label=label)[0] for key, label, c, style in self.LINES}
+        for quarter in range(1, QUARTERS):
+            ax.axvline(quarter * QUARTER_WEEKS, color="#bbbbbb", lw=0.8)
+        ax.set(xlim=(0, QUARTERS * QUARTER_WEEKS), ylim=(0, 1.04), xlabel="week")
+        ax.set_xticks([q * QUARTER_WEEKS for q in range(QUARTERS + 1)])
+        ax.set_title(title, fontsize=12, loc="left")
+        ax.legend(loc="upper left", fontsize=10, frameon=False)
+        ax.grid(alpha=0.3, axis="y")
+        figure_png(self.figure)  # lays the figure out once; the layout then stays fixed
+        self.figure.set_layout_engine("none")
+        self.lock = threading.Lock()
+
+    def png(self, series: dict[str, np.ndarray], upto: int) -> bytes:
+        """The picture up to week `upto`, as PNG."""
+        shown = series["week"] <= upto
+        with self.lock:
+            for key, line in self.lines.items():
+                line.set_data(series["week"][shown], series[key][shown])
+            return figure_png(self.figure)
 
 
 def spread_png(rows: list[dict], nothing: dict, strong: dict, dpi: float = 100) -> bytes:
@@ -174,11 +188,13 @@ def feed_html(news: list[tuple[int, str]], week: int, length: int = 40) -> str:
 
 
 def board_html(rows: list[dict]) -> str:
-    """The leaderboard: a row per student, best net value first."""
+    """The leaderboard: a row per student, best net value first (each row's exact figures in data- attributes, for
+    checking against a rerun)."""
     head = "<tr><th>#</th><th>student</th><th>quarter</th><th>pilots scaled</th><th>net value</th>"
     head += "<th>engaged adopters</th></tr>"
     body = "".join(
-        f"<tr data-name='{html.escape(row['name'])}'><td>{rank}</td><td>{html.escape(row['name'])}</td>"
+        f"<tr data-name='{html.escape(row['name'])}' data-pilots-scaled='{row['pilots_scaled']}' "
+        f"data-net-value='{row['net_value']!r}' data-engagement-rate='{row['engagement_rate']!r}'><td>{rank}</td><td>{html.escape(row['name'])}</td>"
         f"<td>{row['quarter']} of {QUARTERS}</td><td>{row['pilots_scaled']}</td><td>{money(row['net_value'])}</td>"
         f"<td>{row['engagement_rate']:.0%}</td></tr>"
         for rank, row in enumerate(rows, start=1)
@@ -218,7 +234,8 @@ def Unfolding(player: Player, shown: solara.Reactive[int], title: str):
     version = player.model.week
     series = solara.use_memo(player.series, [version])
     week = min(shown.value, len(series["week"]) - 1)
-    chart = solara.use_memo(lambda: path_png(series, week, title), [version, week])
+    picture = solara.use_memo(lambda: PathPicture(title), [title])
+    chart = solara.use_memo(lambda: picture.png(series, week), [version, week])
     solara.HTML(tag="div", unsafe_innerHTML=counts_html(week_counts(series, week)), classes=["adoptsim-counts"])
     solara.Image(chart, classes=["adoptsim-picture", "adoptsim-path"])
     solara.HTML(tag="h3", unsafe_innerHTML=f"Pilots in week {week}")
@@ -235,6 +252,8 @@ def use_unfolding(target: int, restart: int = 0) -> solara.Reactive[int]:
     render_context = reacton.core.get_render_context(required=False)
 
     def unfold() -> None:
+        if UNFOLD <= 0:  # no unfolding asked for: the quarter's end at once
+            shown.set(max(shown.value, target))
         while shown.value < target:
             time.sleep(UNFOLD / 1000)
             wait_for_the_screen(render_context)
@@ -432,10 +451,14 @@ def TeacherPage():
         names = [row["name"] for row in rows]
         if names:
             solara.HTML(tag="h3", unsafe_innerHTML="Replay a student's path")
-            solara.Select("Student", values=names, value=replayed)
+            with solara.Row(style="flex-wrap: wrap"):
+                for name in sorted(names, key=str.casefold):
+                    solara.Button(
+                        f"Show {name}", on_click=lambda name=name: replayed.set(name), outlined=replayed.value != name
+                    )
         player = ROOM.players.get(replayed.value) if replayed.value else None
         if player is not None:
-            Replay(player, key=f"{player.name}-{player.quarter}")
+            Replay(player).key(f"replay-{player.name}-{player.quarter}")
         solara.FileDownload(
             lambda: ROOM.to_json().encode(),
             filename=f"class-{ROOM.code}.json",

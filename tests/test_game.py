@@ -215,3 +215,34 @@ def test_weekly_series_follow_the_model() -> None:
     assert list(series["week"]) == list(range(2 * QUARTER_WEEKS + 1))
     assert series["money_spent"][-1] == player.committed
     assert np.all(np.diff(series["money_spent"]) >= 0)
+
+
+def test_a_quarter_unfolds_on_screen_week_by_week(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page shows each of a quarter's 13 weeks in turn (here without a browser: the hook that drives it)."""
+    import time
+
+    import solara
+
+    from sim import game_app
+
+    monkeypatch.setattr(game_app, "UNFOLD", 5)
+    seen: list[int] = []
+    target = solara.reactive(0)
+
+    @solara.component
+    def Page():
+        shown = game_app.use_unfolding(target.value)
+        seen.append(shown.value)
+        solara.Text(f"week {shown.value}")
+
+    _, rc = solara.render(Page(), handle_error=False)
+    try:
+        target.set(QUARTER_WEEKS)
+        deadline = time.monotonic() + 60
+        while seen[-1] < QUARTER_WEEKS and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        rc.close()
+    assert seen[0] == 0 and seen[-1] == QUARTER_WEEKS
+    assert set(range(QUARTER_WEEKS + 1)) <= set(seen)  # every week was on screen
+    assert seen == sorted(seen)
