@@ -97,6 +97,7 @@ def game_room() -> ClassRoom:
 
 
 ROOM = game_room()
+ROOM.references()  # the firm run twice now, so that the first student to join does not wait for the kernels
 IN_CLASS = os.environ.get(CLASS_VARIABLE, "") == "1"
 TEACHER_KEY = os.environ.get(KEY_VARIABLE, "")
 ADDRESS = os.environ.get(ADDRESS_VARIABLE, "")
