@@ -246,3 +246,27 @@ def test_a_quarter_unfolds_on_screen_week_by_week(monkeypatch: pytest.MonkeyPatc
     assert seen[0] == 0 and seen[-1] == QUARTER_WEEKS
     assert set(range(QUARTER_WEEKS + 1)) <= set(seen)  # every week was on screen
     assert seen == sorted(seen)
+
+
+def test_what_teaching_md_says_students_see_in_the_game() -> None:
+    """Lesson 4's claims, over the ten seeds 0 to 9 of the game's firm, with room to spare."""
+    from sim.game import do_nothing
+
+    plans = {
+        "nothing": do_nothing(),
+        "strong": strong_plan(),
+        "mandate": [[Choice("mandate", 1.0)]] * QUARTERS,
+        "training and mandate": [[Choice("training", 0.7), Choice("mandate", 0.7)]] * QUARTERS,
+        "culture": [[Choice("safety-programme", 0.7), Choice("champions", 0.7)]] * 2 + [[Choice("champions", 0.7)]] * 6,
+    }
+    mean = {
+        name: pd.DataFrame([replay(GAME, game_seed(seed), plan).outcome() for seed in range(10)]).mean()
+        for name, plan in plans.items()
+    }
+    assert mean["nothing"]["pilots_scaled"] <= 2 and mean["nothing"]["engagement_rate"] < 0.25
+    assert 0 < mean["nothing"]["net_value"] < 0.5e6
+    assert mean["mandate"]["usage_rate"] > 0.9 and mean["mandate"]["engagement_rate"] < 0.12
+    assert mean["training and mandate"]["net_value"] < 0
+    assert mean["culture"]["engagement_rate"] > 0.75 and mean["culture"]["net_value"] > mean["nothing"]["net_value"]
+    assert mean["strong"]["pilots_scaled"] >= 7 and mean["strong"]["net_value"] > 1e6
+    assert mean["strong"]["net_value"] > max(m["net_value"] for name, m in mean.items() if name != "strong")
