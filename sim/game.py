@@ -423,9 +423,10 @@ class Debrief:
         """What mattered, in plain words, the decision that mattered most first."""
         lines = []
         gap = self.yours["net_value"] - self.nothing["net_value"]
+        more = self.yours["pilots_scaled"] - self.nothing["pilots_scaled"]
         lines.append(
             f"Against doing nothing your decisions {'gained' if gap >= 0 else 'lost'} {money(abs(gap))} of net value "
-            f"and scaled {self.yours['pilots_scaled'] - self.nothing['pilots_scaled']:+d} pilots."
+            f"and scaled {abs(more)} {'more' if more >= 0 else 'fewer'} pilot{'' if abs(more) == 1 else 's'}."
         )
         gap = self.yours["net_value"] - self.strong["net_value"]
         lines.append(
@@ -455,12 +456,24 @@ def kind_effects(player: Player, yours: dict[str, float]) -> list[dict[str, Any]
         engaged = yours["engagement_rate"] - other["engagement_rate"]
         spent = yours["money_spent"] - other["money_spent"]
         text = (
-            f"{OFFERS[kind].title} (quarter{'s' if len(quarters) > 1 else ''} {', '.join(quarters)}, cost "
+            f"{OFFERS[kind].title} (quarter{'s' if len(quarters) > 1 else ''} {spans(quarters)}, cost "
             f"{money(spent)}): {'added' if value >= 0 else 'cost you'} {money(abs(value))} of net value, "
             f"{scaled:+d} scaled pilots, {engaged * 100:+.0f} points of engaged adopters."
         )
         effects.append({"kind": kind, "quarters": quarters, "net_value": value, "pilots_scaled": scaled, "text": text})
     return sorted(effects, key=lambda e: -abs(e["net_value"]))
+
+
+def spans(quarters: list[str]) -> str:
+    """Quarter numbers with runs written as ranges: 1-4, 6, 8."""
+    numbers = [int(q) for q in quarters]
+    parts, start = [], 0
+    for i in range(1, len(numbers) + 1):
+        if i == len(numbers) or numbers[i] != numbers[i - 1] + 1:
+            first, last = numbers[start], numbers[i - 1]
+            parts.append(str(first) if first == last else f"{first}-{last}")
+            start = i
+    return ", ".join(parts)
 
 
 def debrief(player: Player) -> Debrief:
@@ -573,6 +586,14 @@ class ClassRoom:
                 raise GameError(f"The nickname {nickname!r} is taken in this class. Choose another one.")
             player = Player(self.scenario, self.seed, nickname)
             self.players[nickname] = player
+            self.version += 1
+            return player
+
+    def alone(self) -> Player:
+        """A new player outside any class (the game on one machine), named "you" and kept by its token."""
+        with self.lock:
+            player = Player(self.scenario, self.seed, "you")
+            self.players[player.token] = player
             self.version += 1
             return player
 

@@ -76,6 +76,7 @@ GAME_CSS = """
 .adoptsim-board th, .adoptsim-board td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: right; }
 .adoptsim-board th:nth-child(2), .adoptsim-board td:nth-child(2) { text-align: left; }
 .adoptsim-lines li { margin-bottom: 4px; }
+table.adoptsim-debrief { width: auto; }
 .adoptsim-stages th, .adoptsim-stages td { text-align: center; font-weight: normal; padding: 0 6px; }
 .adoptsim-stages td { font-size: 22px; font-weight: 700; }
 img.adoptsim-path { max-height: 42vh; }
@@ -299,13 +300,22 @@ def chosen(form: dict) -> list[Choice]:
 EMPTY_FORM = {kind: {"on": False, "intensity": "medium", "target": "whole firm"} for kind in OFFERS}
 
 
+def last_choices(player: Player) -> dict:
+    """The form as the student left it: last quarter's choices ticked (so a reloaded page, too, starts from them)."""
+    form = {kind: dict(value) for kind, value in EMPTY_FORM.items()}
+    for choice in player.decisions[-1] if player.decisions else []:
+        level = min(INTENSITIES, key=lambda name: abs(INTENSITIES[name] - choice.intensity))
+        form[choice.kind] = {"on": True, "intensity": level, "target": choice.target}
+    return form
+
+
 @solara.component
 def PlayerPage(player: Player):
     """A student's firm: the quarter's choices, "Run the quarter", the weeks unfolding, and the debrief at the end."""
     quarter_played = solara.use_reactive(player.quarter)
     if quarter_played.value != player.quarter:  # reading it makes this page redraw when a quarter is played
         quarter_played.set(player.quarter)
-    form = solara.use_reactive(dict(EMPTY_FORM))
+    form = solara.use_reactive(last_choices(player))
     error = solara.use_reactive("")
     shown = use_unfolding(player.model.week)
     unfolding = shown.value < player.model.week
@@ -513,8 +523,7 @@ def SoloStart():
     router = solara.use_router()
 
     def start() -> None:
-        player = ROOM.join(f"player {len(ROOM.players) + 1}", ROOM.code)
-        router.push(f"/?player={player.token}")
+        router.push(f"/?player={ROOM.alone().token}")
 
     solara.use_effect(start, [])
     solara.HTML(tag="p", unsafe_innerHTML="Setting up your firm…")

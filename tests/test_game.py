@@ -258,6 +258,7 @@ def test_what_teaching_md_says_students_see_in_the_game() -> None:
         "mandate": [[Choice("mandate", 1.0)]] * QUARTERS,
         "training and mandate": [[Choice("training", 0.7), Choice("mandate", 0.7)]] * QUARTERS,
         "culture": [[Choice("safety-programme", 0.7), Choice("champions", 0.7)]] * 2 + [[Choice("champions", 0.7)]] * 6,
+        "infrastructure": [[Choice("infrastructure", 1.0)]] * QUARTERS,
     }
     mean = {
         name: pd.DataFrame([replay(GAME, game_seed(seed), plan).outcome() for seed in range(10)]).mean()
@@ -268,5 +269,18 @@ def test_what_teaching_md_says_students_see_in_the_game() -> None:
     assert mean["mandate"]["usage_rate"] > 0.9 and mean["mandate"]["engagement_rate"] < 0.12
     assert mean["training and mandate"]["net_value"] < 0
     assert mean["culture"]["engagement_rate"] > 0.75 and mean["culture"]["net_value"] > mean["nothing"]["net_value"]
+    assert mean["infrastructure"]["pilots_scaled"] >= 2 and mean["infrastructure"]["net_value"] < 0
     assert mean["strong"]["pilots_scaled"] >= 7 and mean["strong"]["net_value"] > 1e6
     assert mean["strong"]["net_value"] > max(m["net_value"] for name, m in mean.items() if name != "strong")
+
+
+def test_serving_a_class_beyond_this_machine_warns_and_says_what_address_to_share() -> None:
+    from sim.cli.classroom import network_warning, probe_host, shared_address
+
+    address = shared_address("0.0.0.0")
+    assert address and address != "0.0.0.0"
+    assert shared_address("10.1.2.3") == "10.1.2.3"
+    assert probe_host("0.0.0.0") == "127.0.0.1"
+    text = network_warning("0.0.0.0", 8765, f"http://{address}:8765/")
+    assert text.startswith("Warning: --host 0.0.0.0 serves the game to other machines")
+    assert f"Address to share with students: http://{address}:8765/" in text

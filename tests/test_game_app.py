@@ -36,12 +36,13 @@ SEED = 4
 
 
 @contextmanager
-def serving_class(folder: Path) -> Iterator[str]:
-    """`adoptsim app --game --class` as a teacher starts it; yields the teacher's address it prints, and stops the
-    server and everything it started on the way out."""
+def serving_class(folder: Path, *options: str) -> Iterator[str]:
+    """`adoptsim app --game --class` as a teacher starts it (or, with other options, the game alone); yields the
+    address it prints, and stops the server and everything it started on the way out."""
     port = free_port()
     log = folder / "server.log"
-    command = [sys.executable, "-m", "sim", "app", "--game", "--class", "--seed", str(SEED), "--port", str(port)]
+    options = options or ("--class", "--seed", str(SEED))
+    command = [sys.executable, "-m", "sim", "app", "--game", *options, "--port", str(port)]
     environment = {**os.environ, "ADOPTSIM_GAME_UNFOLD_MS": "0", "COLUMNS": "200"}
     with log.open("w") as sink:
         server = subprocess.Popen(
@@ -51,7 +52,7 @@ def serving_class(folder: Path) -> Iterator[str]:
         wait_for_port(port, server, log)
         address = None
         for _ in range(100):
-            found = re.search(rf"http://127\.0\.0\.1:{port}/teacher\?key=[\w-]+", log.read_text())
+            found = re.search(rf"http://127\.0\.0\.1:{port}/(teacher\?key=[\w-]+)?(?= )", log.read_text())
             if found:
                 address = found.group(0)
                 break
@@ -165,7 +166,11 @@ def test_a_class_plays_to_the_end_and_the_leaderboard_equals_compare_rerunning_e
                         expect(page.locator(".adoptsim-status")).to_contain_text(
                             f"quarter 4 of {QUARTERS} · week 39", timeout=WAIT_MS
                         )
-                        tick(page, "Usage mandate", "high")
+                        mandate = page.locator(".adoptsim-choice", has_text="Usage mandate")
+                        expect(mandate.get_by_role("checkbox")).to_be_checked()  # the choices as they were
+                        expect(mandate.get_by_role("button", name="high", exact=True)).to_have_class(
+                            re.compile("v-item--active")
+                        )
 
             archives = {}
             for name, page in students.items():
@@ -221,3 +226,29 @@ def test_a_class_plays_to_the_end_and_the_leaderboard_equals_compare_rerunning_e
     assert {row["name"]: row["net_value"] for row in reopened.leaderboard()} == {
         name: entry["net_value"] for name, entry in board.items()
     }
+
+
+def test_alone_the_game_starts_at_once_and_a_reloaded_page_resumes_with_its_choices(tmp_path: Path) -> None:
+    require_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    with serving_class(tmp_path, "--seed", "2") as url, sync_playwright() as playwright:
+        assert "teacher" not in url
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 1000})
+            page.goto(url)
+            expect(page.get_by_role("button", name="Run the quarter")).to_be_visible(timeout=WAIT_MS)
+            assert "?player=" in page.url
+            tick(page, "Champions network", "high")
+            run_quarter(page, 1)
+            expect(page.locator(".adoptsim-feed")).to_contain_text("quarter 1 begins: champions network (1", timeout=WAIT_MS)
+            page.reload()
+            expect(page.locator(".adoptsim-status")).to_contain_text(f"you · quarter 2 of {QUARTERS} · week 13")
+            expect(page.locator(".adoptsim-choice", has_text="Champions network").get_by_role("checkbox")).to_be_checked()
+            run_quarter(page, 2)
+            expect(page.locator(".adoptsim-feed")).to_contain_text("quarter 2 begins: champions network (1", timeout=WAIT_MS)
+            page.goto(url.rstrip("/") + "/teacher?key=")
+            expect(page.get_by_text("This page is for the teacher")).to_be_visible(timeout=WAIT_MS)
+        finally:
+            browser.close()
