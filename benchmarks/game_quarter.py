@@ -73,11 +73,15 @@ def main() -> int:
             f"one quarter, {name}: median {statistics.median(times) * 1000:.1f} ms, "
             f"slowest {max(times) * 1000:.1f} ms ({len(times)} quarters)"
         )
-    print(f"debrief (the path against doing nothing, the strong plan, and without each kind): median "
-          f"{statistics.median(debriefs) * 1000:.0f} ms")
+    print(
+        f"debrief (the path against doing nothing, the strong plan, and without each kind): median "
+        f"{statistics.median(debriefs) * 1000:.0f} ms"
+    )
     print(f"a frame of the page's chart: median {statistics.median(frames) * 1000:.0f} ms")
     ok = worst < TARGET_SECONDS
-    print(f"target: one quarter under {TARGET_SECONDS:.0f} s: {'met' if ok else 'MISSED'} (slowest {worst * 1000:.1f} ms)")
+    print(
+        f"target: one quarter under {TARGET_SECONDS:.0f} s: {'met' if ok else 'MISSED'} (slowest {worst * 1000:.1f} ms)"
+    )
     return 0 if ok else 1
 
 

@@ -94,9 +94,15 @@ OFFERS = {
         Offer(
             "sponsorship", "Executive sponsorship", "strategic direction: pilots get a sponsor and KPIs", 50_000, False
         ),
-        Offer("infrastructure", "Data and platform integration", "infrastructure rises slowly, for good", 650_000, False),
         Offer(
-            "consolidation", "Platform consolidation", "teams move to the shared platform, so pilots can scale", 150_000, True
+            "infrastructure", "Data and platform integration", "infrastructure rises slowly, for good", 650_000, False
+        ),
+        Offer(
+            "consolidation",
+            "Platform consolidation",
+            "teams move to the shared platform, so pilots can scale",
+            150_000,
+            True,
         ),
         Offer(
             "centre-of-excellence",
@@ -105,7 +111,9 @@ OFFERS = {
             490_000,
             False,
         ),
-        Offer("champions", "Champions network", "a champion in each team helps colleagues, while it lasts", 100_000, True),
+        Offer(
+            "champions", "Champions network", "a champion in each team helps colleagues, while it lasts", 100_000, True
+        ),
     )
 }
 """The nine kinds, in the order the app lists them. Prices follow the shipped comparison's costs
@@ -329,7 +337,9 @@ def choices_from(records: list[list[dict[str, Any]]]) -> list[list[Choice]]:
     """Decisions from plain data (a class file), each choice checked."""
     decisions = []
     for quarter in records:
-        choices = [Choice(str(c["kind"]), float(c.get("intensity", 0.7)), str(c.get("target", "whole firm"))) for c in quarter]
+        choices = [
+            Choice(str(c["kind"]), float(c.get("intensity", 0.7)), str(c.get("target", "whole firm"))) for c in quarter
+        ]
         for choice in choices:
             check_choice(choice)
         decisions.append(choices)
@@ -373,9 +383,15 @@ def comparison_document(player: Player, class_seed: int, base: str = "scenario.y
     arms = []
     mine = path_interventions(player)
     if mine:
-        arms.append({"name": f"path of {player.name}", "description": "the decisions made in the game", "interventions": mine})
+        arms.append(
+            {"name": f"path of {player.name}", "description": "the decisions made in the game", "interventions": mine}
+        )
     arms.append(
-        {"name": "three foundations", "description": "the strong plan of the debrief", "interventions": path_interventions(strong)}
+        {
+            "name": "three foundations",
+            "description": "the strong plan of the debrief",
+            "interventions": path_interventions(strong),
+        }
     )
     document = {
         "name": f"game-{slug(player.name)}",
@@ -384,7 +400,15 @@ def comparison_document(player: Player, class_seed: int, base: str = "scenario.y
         "base": base,
         "replicates": replicates,
         "seed": class_seed,
-        "metrics": ["pilots_scaled", "engagement_rate", "usage_rate", "mean_anxiety", "savings", "revenue", "intervention_cost"],
+        "metrics": [
+            "pilots_scaled",
+            "engagement_rate",
+            "usage_rate",
+            "mean_anxiety",
+            "savings",
+            "revenue",
+            "intervention_cost",
+        ],
         "arms": arms,
     }
     head = (
@@ -431,7 +455,8 @@ class Debrief:
         gap = self.yours["net_value"] - self.strong["net_value"]
         lines.append(
             f"The strong plan (the three foundations) ends at {money(self.strong['net_value'])} net value and "
-            f"{self.strong['pilots_scaled']} scaled pilots: you are {money(abs(gap))} {'ahead' if gap >= 0 else 'behind'}."
+            f"{self.strong['pilots_scaled']} scaled pilots: you are {money(abs(gap))} "
+            f"{'ahead' if gap >= 0 else 'behind'}."
         )
         if self.yours["usage_rate"] - self.yours["engagement_rate"] > 0.25:
             lines.append(
@@ -450,7 +475,9 @@ def kind_effects(player: Player, yours: dict[str, float]) -> list[dict[str, Any]
     for kind in dict.fromkeys(c.kind for q in player.decisions for c in q):
         without = [[c for c in q if c.kind != kind] for q in player.decisions]
         other = replay(player.scenario, player.seed, without).outcome()
-        quarters = [str(q) for q, choices in enumerate(player.decisions, start=1) if any(c.kind == kind for c in choices)]
+        quarters = [
+            str(q) for q, choices in enumerate(player.decisions, start=1) if any(c.kind == kind for c in choices)
+        ]
         value = yours["net_value"] - other["net_value"]
         scaled = yours["pilots_scaled"] - other["pilots_scaled"]
         engaged = yours["engagement_rate"] - other["engagement_rate"]

@@ -35,16 +35,16 @@ from sim.classroom import scenario_from_environment
 from sim.game import (
     ADDRESS_VARIABLE,
     CLASS_VARIABLE,
-    KEY_VARIABLE,
-    OPEN_VARIABLE,
-    SEED_VARIABLE,
-    UNFOLD_VARIABLE,
     FIGURE_NAMES,
     INTENSITIES,
+    KEY_VARIABLE,
     OFFERS,
+    OPEN_VARIABLE,
     QUARTER_WEEKS,
     QUARTERS,
+    SEED_VARIABLE,
     TARGETS,
+    UNFOLD_VARIABLE,
     Choice,
     ClassRoom,
     GameError,
@@ -77,6 +77,7 @@ GAME_CSS = """
 .adoptsim-board th:nth-child(2), .adoptsim-board td:nth-child(2) { text-align: left; }
 .adoptsim-lines li { margin-bottom: 4px; }
 table.adoptsim-debrief { width: auto; }
+img.adoptsim-spread { max-height: 32vh; width: auto; max-width: 100%; }
 .adoptsim-stages th, .adoptsim-stages td { text-align: center; font-weight: normal; padding: 0 6px; }
 .adoptsim-stages td { font-size: 22px; font-weight: 700; }
 img.adoptsim-path { max-height: 42vh; }
@@ -122,7 +123,9 @@ class PathPicture:
     def __init__(self, title: str, dpi: float = 90) -> None:
         self.figure = Figure(figsize=(6.4, 3.3), dpi=dpi, layout="constrained")
         ax = self.figure.subplots()
-        self.lines = {key: ax.plot([], [], color=c, lw=2.5, ls=style, label=label)[0] for key, label, c, style in self.LINES}
+        self.lines = {
+            key: ax.plot([], [], color=c, lw=2.5, ls=style, label=label)[0] for key, label, c, style in self.LINES
+        }
         for quarter in range(1, QUARTERS):
             ax.axvline(quarter * QUARTER_WEEKS, color="#bbbbbb", lw=0.8)
         ax.set(xlim=(0, QUARTERS * QUARTER_WEEKS), ylim=(0, 1.04), xlabel="week")
@@ -196,7 +199,8 @@ def board_html(rows: list[dict]) -> str:
     head += "<th>engaged adopters</th></tr>"
     body = "".join(
         f"<tr data-name='{html.escape(row['name'])}' data-pilots-scaled='{row['pilots_scaled']}' "
-        f"data-net-value='{row['net_value']!r}' data-engagement-rate='{row['engagement_rate']!r}'><td>{rank}</td><td>{html.escape(row['name'])}</td>"
+        f"data-net-value='{row['net_value']!r}' data-engagement-rate='{row['engagement_rate']!r}'>"
+        f"<td>{rank}</td><td>{html.escape(row['name'])}</td>"
         f"<td>{row['quarter']} of {QUARTERS}</td><td>{row['pilots_scaled']}</td><td>{money(row['net_value'])}</td>"
         f"<td>{row['engagement_rate']:.0%}</td></tr>"
         for rank, row in enumerate(rows, start=1)
@@ -412,8 +416,8 @@ def JoinPage():
         solara.HTML(
             tag="p",
             unsafe_innerHTML=f"You lead {html.escape(ROOM.scenario.firm.name)}, a firm of "
-            f"{ROOM.scenario.firm.employees} people, for {QUARTERS} quarters. Everyone in the class plays the same firm "
-            "with the same luck: only the decisions differ.",
+            f"{ROOM.scenario.firm.employees} people, for {QUARTERS} quarters. Everyone in the class plays the same "
+            "firm with the same luck: only the decisions differ.",
         )
         solara.InputText("Nickname", value=nickname, continuous_update=True)
         solara.InputText("Class code", value=code, continuous_update=True)
@@ -451,14 +455,14 @@ def TeacherPage():
         solara.HTML(
             tag="p",
             unsafe_innerHTML=f"{len(rows)} joined · firm {html.escape(ROOM.scenario.firm.name)} · seed "
-            f"{ROOM.class_seed} · do nothing: {money(nothing['net_value'])}, {nothing['pilots_scaled']} scaled · strong "
-            f"plan: {money(strong['net_value'])}, {strong['pilots_scaled']} scaled",
+            f"{ROOM.class_seed} · do nothing: {money(nothing['net_value'])}, {nothing['pilots_scaled']} scaled · "
+            f"strong plan: {money(strong['net_value'])}, {strong['pilots_scaled']} scaled",
         )
         solara.HTML(tag="h3", unsafe_innerHTML="Leaderboard")
         solara.HTML(tag="table", unsafe_innerHTML=board_html(rows), classes=["adoptsim-board", "adoptsim-leaderboard"])
         if spread is not None:
             solara.HTML(tag="h3", unsafe_innerHTML="Spread of outcomes")
-            solara.Image(spread, classes=["adoptsim-picture"])
+            solara.Image(spread, classes=["adoptsim-picture", "adoptsim-spread"])
         names = [row["name"] for row in rows]
         if names:
             solara.HTML(tag="h3", unsafe_innerHTML="Replay a student's path")
@@ -488,7 +492,7 @@ def Replay(player: Player):
         shown.set(0)
         restart.set(restart.value + 1)
 
-    solara.Button("Replay from week 0", on_click=again)
+    solara.Button("Replay from week 0", on_click=again, style="width: auto; align-self: flex-start")
     solara.HTML(tag="ul", unsafe_innerHTML=decisions_html(player))
     Unfolding(player, shown, f"{player.name}: {player.scenario.firm.name}")
 

@@ -71,8 +71,13 @@ def test_quarter_by_quarter_is_bit_identical_to_compare_rerunning_the_exported_a
     assert plan.base == player.scenario
     assert plan.seeds[0] == player.seed
     rerun = run(plan.arms["path of ann"], plan.seeds[0])
-    assert rerun.summary == {**player.model.summary(), **{k: rerun.summary[k] for k in ("scenario", "seed", "weeks", "interventions")}}
-    pd.testing.assert_frame_equal(rerun.timeseries, timeseries_frame(player.model.records, ["Game Co"]), check_exact=True)
+    assert rerun.summary == {
+        **player.model.summary(),
+        **{k: rerun.summary[k] for k in ("scenario", "seed", "weeks", "interventions")},
+    }
+    pd.testing.assert_frame_equal(
+        rerun.timeseries, timeseries_frame(player.model.records, ["Game Co"]), check_exact=True
+    )
     assert outcome(evaluate(plan.arms["path of ann"], plan.seeds[0]).figures) == player.outcome()
     assert outcome(evaluate(plan.arms["three foundations"], plan.seeds[0]).figures) == report.strong
     assert outcome(evaluate(plan.base, plan.seeds[0]).figures) == report.nothing
@@ -86,7 +91,7 @@ def test_a_students_result_does_not_depend_on_the_order_students_play_in() -> No
             one_by_one.play(player, choices)
     players = {name: round_robin.join(name, round_robin.code) for name in reversed(PATHS)}
     for quarter in range(QUARTERS):
-        for name in (["cy", "ann", "bo"] if quarter % 2 else ["bo", "cy", "ann"]):
+        for name in ["cy", "ann", "bo"] if quarter % 2 else ["bo", "cy", "ann"]:
             round_robin.play(players[name], PATHS[name][quarter])
     first = {row["name"]: row for row in one_by_one.leaderboard()}
     second = {row["name"]: row for row in round_robin.leaderboard()}

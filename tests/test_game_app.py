@@ -110,9 +110,7 @@ def rerun_with_compare(cli, archive: bytes, folder: Path, name: str) -> dict[str
     return {key: float(value) for key, value in chosen[0].items() if key not in ("arm",)}
 
 
-def test_a_class_plays_to_the_end_and_the_leaderboard_equals_compare_rerunning_each_path(
-    tmp_path: Path, cli
-) -> None:
+def test_a_class_plays_to_the_end_and_the_leaderboard_equals_compare_rerunning_each_path(tmp_path: Path, cli) -> None:
     require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
@@ -242,12 +240,18 @@ def test_alone_the_game_starts_at_once_and_a_reloaded_page_resumes_with_its_choi
             assert "?player=" in page.url
             tick(page, "Champions network", "high")
             run_quarter(page, 1)
-            expect(page.locator(".adoptsim-feed")).to_contain_text("quarter 1 begins: champions network (1", timeout=WAIT_MS)
+            expect(page.locator(".adoptsim-feed")).to_contain_text(
+                "quarter 1 begins: champions network (1", timeout=WAIT_MS
+            )
             page.reload()
             expect(page.locator(".adoptsim-status")).to_contain_text(f"you · quarter 2 of {QUARTERS} · week 13")
-            expect(page.locator(".adoptsim-choice", has_text="Champions network").get_by_role("checkbox")).to_be_checked()
+            expect(
+                page.locator(".adoptsim-choice", has_text="Champions network").get_by_role("checkbox")
+            ).to_be_checked()
             run_quarter(page, 2)
-            expect(page.locator(".adoptsim-feed")).to_contain_text("quarter 2 begins: champions network (1", timeout=WAIT_MS)
+            expect(page.locator(".adoptsim-feed")).to_contain_text(
+                "quarter 2 begins: champions network (1", timeout=WAIT_MS
+            )
             page.goto(url.rstrip("/") + "/teacher?key=")
             expect(page.get_by_text("This page is for the teacher")).to_be_visible(timeout=WAIT_MS)
         finally:

@@ -144,7 +144,9 @@ def open_saved_class(path: Path) -> None:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"--open {path}: cannot read it ({exc}). Give a class file saved from the teacher's page.") from None
+        raise InputError(
+            f"--open {path}: cannot read it ({exc}). Give a class file saved from the teacher's page."
+        ) from None
     ClassRoom.from_json(text, f"--open {path}")
 
 
@@ -209,7 +211,8 @@ def announce(
 
 
 def solara_command(port: int, app: Path = APP_FILE, host: str = HOST) -> list[str]:
-    """Solara serving the app (or the game) on 127.0.0.1 (or the host asked for) without asking the package index for updates or opening a browser
+    """Solara serving the app (or the game) on 127.0.0.1 (or the host asked for) without asking the package
+    index for updates or opening a browser
     itself (production mode: no file watching). Its telemetry is turned off in its environment
     (`sim.classroom.app_environment`)."""
     return [
