@@ -206,6 +206,8 @@ def test_the_game_and_its_options_refuse_bad_input(cli, tmp_path: Path) -> None:
         (["app", "--game", "--class", "--open", tmp_path / "missing.json"], "cannot read it"),
         (["app", "--game", "--class", "--open", bad_class], "cannot open this class"),
         (["app", "--game", "--open", bad_class], "add --game --class"),
+        (["app", "--seed", "3"], "--seed 3: only the game takes a seed here"),
+        (["app", "--game", "--class", "--seed", "3", "--open", bad_class], "keeps the seed it was played with"),
     ]
     for args, message in cases:
         result = cli(*args)

@@ -61,7 +61,9 @@ def app_command(
             "serves it to the machines of your network (a warning and the address to share are printed)."
         ),
     ] = HOST,
-    seed: Annotated[int, typer.Option(help="With --game: the seed of the firm every student plays.", min=0)] = 0,
+    seed: Annotated[
+        int | None, typer.Option(help="With --game: the seed of the firm every student plays [default: 0].", min=0)
+    ] = None,
     open_class: Annotated[
         Path | None,
         typer.Option("--open", help="With --game --class: reopen a class saved from the teacher's page (JSON)."),
@@ -72,7 +74,7 @@ def app_command(
 
     Stop it with Ctrl+C."""
     with user_errors():
-        check_game_options(game, in_class, host, open_class)
+        check_game_options(game, in_class, host, open_class, seed)
         scenario = scenario or (GAME_SCENARIO if game else "baseline")
         spec = load_scenario(scenario, overrides or [])
         require_single_firm(spec, scenario)
@@ -85,7 +87,7 @@ def app_command(
     if game:
         key = secrets.token_urlsafe(16)
         share = f"http://{shared_address(host)}:{port}/"
-        environment |= game_environment(in_class, seed, key, open_class, share)
+        environment |= game_environment(in_class, seed or 0, key, open_class, share)
         if in_class:
             url = f"http://{HOST}:{port}/teacher?key={key}"
             if host != HOST:
@@ -117,8 +119,14 @@ GAME_SCENARIO = "lessons/transformation-game"
 """The game's page and the firm it plays unless told otherwise."""
 
 
-def check_game_options(game: bool, in_class: bool, host: str, open_class: Path | None) -> None:
+def check_game_options(game: bool, in_class: bool, host: str, open_class: Path | None, seed: int | None) -> None:
     """The game's options make sense together, and the host is an address."""
+    if seed is not None and not game:
+        raise InputError(
+            f"--seed {seed}: only the game takes a seed here (add --game); the classroom app has a Seed slider."
+        )
+    if seed is not None and open_class is not None:
+        raise InputError(f"--seed {seed}: a reopened class keeps the seed it was played with; leave --seed out.")
     if in_class and not game:
         raise InputError("--class: a class plays the transformation game; add --game (adoptsim app --game --class).")
     if open_class is not None and not in_class:
