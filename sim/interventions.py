@@ -155,6 +155,22 @@ class Timeline:
         self.weeks_active = np.zeros((len(interventions), org.n_firms), dtype=np.int64)
         self.spent = np.zeros((len(interventions), org.n_firms))
 
+    def extend(self, interventions: list[Intervention], org: Organisation, week: int) -> None:
+        """Add interventions decided during a run (the game's quarters), after `week` weeks have run.
+
+        Each must start after that week: an intervention that has not started yet neither acts, draws nor
+        costs anything, so a run whose timeline grows this way is the same, to the bit, as one that listed
+        every intervention, in the same order, from the start."""
+        early = [i.label for i in interventions if i.start <= week]
+        if early:
+            raise ValueError(f"interventions added after week {week} must start later; these do not: {early}")
+        n_firms = org.n_firms
+        self.interventions = [*self.interventions, *interventions]
+        self.targets += [target_teams(i.target, org) for i in interventions]
+        self.started = np.vstack([self.started, np.full((len(interventions), n_firms), -1)])
+        self.weeks_active = np.vstack([self.weeks_active, np.zeros((len(interventions), n_firms), dtype=np.int64)])
+        self.spent = np.vstack([self.spent, np.zeros((len(interventions), n_firms))])
+
     def apply(self, ctx: Context, last_week: dict[str, np.ndarray]) -> None:
         """Reset this week's conditions, then let every active intervention act on its targets."""
         org = ctx.organisation

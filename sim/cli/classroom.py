@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import ipaddress
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -32,30 +34,75 @@ START_TIMEOUT = 60
 
 def app_command(
     scenario: Annotated[
-        str, typer.Argument(help="A scenario file, or a shipped name such as baseline or lessons/fragmentation.")
-    ] = "baseline",
-    port: Annotated[int, typer.Option(help="Port to serve on, on 127.0.0.1.", min=1, max=65535)] = 8765,
+        str | None,
+        typer.Argument(
+            help="A scenario file, or a shipped name such as baseline or lessons/fragmentation (with --game: "
+            "lessons/transformation-game by default)."
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option(help="Port to serve on.", min=1, max=65535)] = 8765,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
     overrides: SetOption = None,
+    game: Annotated[
+        bool, typer.Option("--game", help="The transformation game: lead the firm for eight quarters with a budget.")
+    ] = False,
+    in_class: Annotated[
+        bool,
+        typer.Option(
+            "--class",
+            help="With --game: serve the game to a class. Students join with a nickname and the code shown on the "
+            "teacher's page, which opens in your browser.",
+        ),
+    ] = False,
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to serve on. The default keeps the app on this machine; with --game --class, 0.0.0.0 "
+            "serves it to the machines of your network (a warning and the address to share are printed)."
+        ),
+    ] = HOST,
+    seed: Annotated[
+        int | None, typer.Option(help="With --game: the seed of the firm every student plays [default: 0].", min=0)
+    ] = None,
+    open_class: Annotated[
+        Path | None,
+        typer.Option("--open", help="With --game --class: reopen a class saved from the teacher's page (JSON)."),
+    ] = None,
 ) -> None:
     """Serve the classroom app on 127.0.0.1: the organisation week by week, with sliders, play, step and reset.
+    With --game, the transformation game instead; with --game --class, the game for a class.
 
     Stop it with Ctrl+C."""
     with user_errors():
+        check_game_options(game, in_class, host, open_class, seed)
+        scenario = scenario or (GAME_SCENARIO if game else "baseline")
         spec = load_scenario(scenario, overrides or [])
         require_single_firm(spec, scenario)
-        require_free_port(port)
+        if open_class is not None:
+            open_saved_class(open_class)
+        require_free_port(port, probe_host(host))
         path = resolve_scenario_path(scenario).resolve()
+    environment = app_environment(path, overrides or [])
+    url = f"http://{HOST}:{port}/"
+    if game:
+        key = secrets.token_urlsafe(16)
+        share = f"http://{shared_address(host)}:{port}/"
+        environment |= game_environment(in_class, seed or 0, key, open_class, share)
+        if in_class:
+            url = f"http://{HOST}:{port}/teacher?key={key}"
+            if host != HOST:
+                console.print(network_warning(host, port, share), highlight=False)
     with stop_signals() as stop:
         server = subprocess.Popen(
-            solara_command(port),
-            env=app_environment(path, overrides or []),
+            solara_command(port, GAME_FILE if game else APP_FILE, host),
+            env=environment,
             start_new_session=True,
             preexec_fn=die_with_parent(),
         )
         try:
             stop.forward_to(server)
-            announce(server, port, spec.name, open_browser=not no_browser, stop=stop)
+            what = ("The class's game" if in_class else "The game") + f" ({spec.name})" if game else None
+            announce(server, port, spec.name, open_browser=not no_browser, stop=stop, url=url, what=what, host=host)
             wait_for_exit(server, stop)
         finally:
             end_group(server)
@@ -67,20 +114,113 @@ def app_command(
         raise typer.Exit(1)
 
 
-def announce(server: subprocess.Popen, port: int, name: str, open_browser: bool, stop: StopSignals) -> None:
+GAME_FILE = Path(__file__).resolve().parent.parent / "game_app.py"
+GAME_SCENARIO = "lessons/transformation-game"
+"""The game's page and the firm it plays unless told otherwise."""
+
+
+def check_game_options(game: bool, in_class: bool, host: str, open_class: Path | None, seed: int | None) -> None:
+    """The game's options make sense together, and the host is an address."""
+    if seed is not None and not game:
+        raise InputError(
+            f"--seed {seed}: only the game takes a seed here (add --game); the classroom app has a Seed slider."
+        )
+    if seed is not None and open_class is not None:
+        raise InputError(f"--seed {seed}: a reopened class keeps the seed it was played with; leave --seed out.")
+    if in_class and not game:
+        raise InputError("--class: a class plays the transformation game; add --game (adoptsim app --game --class).")
+    if open_class is not None and not in_class:
+        raise InputError(f"--open {open_class}: a saved class reopens as a class; add --game --class.")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise InputError(
+            f"--host {host!r}: not an IP address. Allowed: 127.0.0.1 (this machine only, the default) or, with "
+            "--game --class, 0.0.0.0 (every network of this machine) or one of this machine's addresses."
+        ) from None
+    if host != HOST and not in_class:
+        raise InputError(
+            f"--host {host}: only a class (--game --class) is served beyond this machine; the classroom app and a "
+            "single game stay on 127.0.0.1. Leave --host out, or add --game --class."
+        )
+
+
+def open_saved_class(path: Path) -> None:
+    """Refuse a class file that is missing or that the game cannot reopen (before the server starts)."""
+    from sim.game import ClassRoom
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"--open {path}: cannot read it ({exc}). Give a class file saved from the teacher's page."
+        ) from None
+    ClassRoom.from_json(text, f"--open {path}")
+
+
+def game_environment(in_class: bool, seed: int, key: str, open_class: Path | None, share: str) -> dict[str, str]:
+    """What the game's page needs to know, passed in its server's environment (see sim.game_app)."""
+    from sim import game as names
+
+    return {
+        names.CLASS_VARIABLE: "1" if in_class else "",
+        names.SEED_VARIABLE: str(seed),
+        names.KEY_VARIABLE: key if in_class else "",
+        names.OPEN_VARIABLE: str(open_class.resolve()) if open_class is not None else "",
+        names.ADDRESS_VARIABLE: share,
+    }
+
+
+def probe_host(host: str) -> str:
+    """Where to check that the server listens: 127.0.0.1 when it serves every address of this machine."""
+    return HOST if host in ("0.0.0.0", "::") else host
+
+
+def shared_address(host: str) -> str:
+    """The address students type: the host asked for, or, for 0.0.0.0, this machine's address on its network (found
+    by asking the system which address it would use for a route outward; nothing is sent)."""
+    if host not in ("0.0.0.0", "::"):
+        return host
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: a UDP "connect" only picks a route
+        return probe.getsockname()[0]
+    return socket.gethostname()
+
+
+def network_warning(host: str, port: int, share: str) -> str:
+    """What serving beyond this machine means, and the address to give students."""
+    return (
+        f"Warning: --host {host} serves the game to other machines: anyone who can reach this machine on port "
+        f"{port} can open the join page (students still need the class code). Use it on your class's network only "
+        f"and stop it with Ctrl+C after class. Nothing is stored anywhere but on this machine.\n"
+        f"Address to share with students: {share}"
+    )
+
+
+def announce(
+    server: subprocess.Popen,
+    port: int,
+    name: str,
+    open_browser: bool,
+    stop: StopSignals,
+    url: str | None = None,
+    what: str | None = None,
+    host: str = HOST,
+) -> None:
     """Once the server listens, say where, and open the browser there if asked."""
-    url = f"http://{HOST}:{port}/"
-    if not wait_for_port(port, server):
+    url = url or f"http://{HOST}:{port}/"
+    if not wait_for_port(port, server, probe_host(host)):
         if stop.received is None:
             console.print(f"The app server did not start listening on {url}; see its messages above.")
         return
-    console.print(f"The classroom app for {name} is at {url} (Ctrl+C stops it).")
+    console.print(f"{what or 'The classroom app for ' + name} is at {url} (Ctrl+C stops it).", highlight=False)
     if open_browser:
         webbrowser.open(url)
 
 
-def solara_command(port: int) -> list[str]:
-    """Solara serving the app on 127.0.0.1 without asking the package index for updates or opening a browser
+def solara_command(port: int, app: Path = APP_FILE, host: str = HOST) -> list[str]:
+    """Solara serving the app (or the game) on 127.0.0.1 (or the host asked for) without asking the package
+    index for updates or opening a browser
     itself (production mode: no file watching). Its telemetry is turned off in its environment
     (`sim.classroom.app_environment`)."""
     return [
@@ -88,9 +228,9 @@ def solara_command(port: int) -> list[str]:
         "-m",
         "solara",
         "run",
-        str(APP_FILE),
+        str(app),
         "--host",
-        HOST,
+        host,
         "--port",
         str(port),
         "--no-open",
@@ -227,19 +367,19 @@ def require_single_firm(spec: Scenario, scenario: str) -> None:
         )
 
 
-def require_free_port(port: int) -> None:
-    """Refuse a port that something else on 127.0.0.1 already listens on."""
+def require_free_port(port: int, host: str = HOST) -> None:
+    """Refuse a port that something else on 127.0.0.1 (or the host asked for) already listens on."""
     with socket.socket() as probe:
-        if probe.connect_ex((HOST, port)) == 0:
+        if probe.connect_ex((host, port)) == 0:
             raise InputError(f"--port {port}: something is already listening there. Choose another port.")
 
 
-def wait_for_port(port: int, server: subprocess.Popen) -> bool:
+def wait_for_port(port: int, server: subprocess.Popen, host: str = HOST) -> bool:
     """Wait until the server accepts connections; False if it exited or did not start in time."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline and not exited(server):
         with socket.socket() as probe:
-            if probe.connect_ex((HOST, port)) == 0:
+            if probe.connect_ex((host, port)) == 0:
                 return True
         time.sleep(0.2)
     return False
