@@ -28,7 +28,7 @@ from time import perf_counter
 import numpy as np
 
 from benchmarks.before import use_engine_before
-from sim.experiments.calibrate import calibration_scenario, evaluate, free_values
+from sim.experiments.calibrate import calibration_scenario, free_values, score_candidate
 from sim.experiments.execution import worker_pool
 from sim.experiments.targets import CALIBRATION_STREAM, replicate_seeds
 from sim.scenario import load_scenario
@@ -41,7 +41,7 @@ def timed(scenario, values, seeds, executor: Executor | None, before: bool):
     use_engine_before(before)
     try:
         start = perf_counter()
-        rates = evaluate(scenario, values, seeds, executor).rates
+        rates = score_candidate(scenario, values, seeds, executor).rates
         return perf_counter() - start, rates
     finally:
         use_engine_before(False)
@@ -65,8 +65,8 @@ def main() -> int:
         worker_pool(2, ["sim.experiments.targets"]) as pool,
         ProcessPoolExecutor(2, mp_context=context, initializer=use_engine_before) as before_pool,
     ):
-        evaluate(scenario, values, seeds[:2], pool)
-        evaluate(scenario, values, seeds[:2], before_pool)
+        score_candidate(scenario, values, seeds[:2], pool)
+        score_candidate(scenario, values, seeds[:2], before_pool)
         timed(scenario, values, seeds[:1], None, before=False)
         for _ in range(options.repeats):
             rates = {}

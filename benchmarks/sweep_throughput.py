@@ -40,7 +40,7 @@ from time import perf_counter
 import yaml
 
 from benchmarks.before import BEFORE_VARIABLE, use_engine_before
-from sim.experiments.design import Plan, load_experiment
+from sim.experiments.design import SweepPlan, load_experiment
 from sim.experiments.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +48,7 @@ MIN_RATIO = 1.7
 MAX_FULL_SECONDS = 600.0
 
 
-def plan_of(runs: int, folder: Path, employees: int = 1000) -> Plan:
+def plan_of(runs: int, folder: Path, employees: int = 1000) -> SweepPlan:
     """A Latin hypercube of `runs` points over the three levers of the baseline firm."""
     path = folder / f"throughput-{runs}.yaml"
     levers = ("infrastructure", "alignment", "culture")
@@ -81,7 +81,7 @@ def available_parallelism() -> float:
     return 2 * alone / max(together)
 
 
-def timed_sweep(plan: Plan, workers: int, folder: Path) -> float:
+def timed_sweep(plan: SweepPlan, workers: int, folder: Path) -> float:
     """Seconds for a whole sweep of a plan into a fresh folder."""
     with tempfile.TemporaryDirectory(dir=folder) as out:
         start = perf_counter()

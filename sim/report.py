@@ -677,7 +677,7 @@ def sweep_page(folder: Path) -> str:
     """The report of a sweep folder (runs.parquet): first what it found (per outcome, the factors that matter
     most, from sensitivity indices where the folder has them, effect sizes otherwise; then the discovered
     boxes), then the indices, the factors and the outcomes in tables of their own, and its figures."""
-    from sim.experiments.findings import Sweep, factor_label, factor_table, findings, outcome_label
+    from sim.experiments.findings import SweepRecord, factor_label, factor_table, findings, outcome_label
 
     try:
         runs = pd.read_parquet(folder / "runs.parquet")
@@ -685,7 +685,7 @@ def sweep_page(folder: Path) -> str:
         raise InputError(f"{folder / 'runs.parquet'}: cannot read it ({exc}). Re-run the sweep.") from None
     failed = failed_runs(runs)
     finished = runs[~failed]
-    sweep = Sweep.of(folder)
+    sweep = SweepRecord.of(folder)
     lines, evidence, evidence_table = findings(folder, finished)
     found, discovered = discoveries(folder)
     sentences = [

@@ -15,7 +15,7 @@ import optuna
 import pandas as pd
 import pytest
 
-from sim.experiments.calibrate import FREE_PARAMETERS, STUDY_FILE, STUDY_NAME, evaluate, free_values, with_values
+from sim.experiments.calibrate import FREE_PARAMETERS, STUDY_FILE, STUDY_NAME, free_values, score_candidate, with_values
 from sim.experiments.targets import TARGETS, VALIDATION_STREAM, replicate_seeds
 from sim.scenario import load_scenario
 
@@ -64,8 +64,8 @@ def test_calibration_improves_on_a_poor_start(cli, tmp_path: Path) -> None:
     # first the start itself, the next 34 random, the rest guided by TPE): the margin is six-fold.
     small = load_scenario("baseline", ["population.firms=40", *POOR_START])
     fresh = replicate_seeds(7, 6, VALIDATION_STREAM)
-    before = evaluate(small, free_values(small), fresh).objective
-    after = evaluate(small, record["fitted_values"], fresh).objective
+    before = score_candidate(small, free_values(small), fresh).objective
+    after = score_candidate(small, record["fitted_values"], fresh).objective
     assert after < before, (before, after)
     assert with_values(small, record["fitted_values"]).params != small.params
 

@@ -21,7 +21,7 @@ from sim.experiments.compare import (
     load_comparison,
     paired_interval,
     run_comparison,
-    run_replicates,
+    run_paired_replicates,
     share_better,
     values,
 )
@@ -84,9 +84,9 @@ def test_common_random_numbers_narrow_the_interval_of_the_difference():
     usage and anxiety below 0.6, all at once."""
     plan = load_comparison(SHIPPED, ["firm.employees=400"], replicates=16)
     independent = [run_seed(plan.spec.seed + 1, r) for r in range(plan.spec.replicates)]
-    base = run_replicates([plan.base], plan.seeds)
-    paired = run_replicates([plan.arms["reassurance"]], plan.seeds)
-    unpaired = run_replicates([plan.arms["reassurance"]], independent)
+    base = run_paired_replicates([plan.base], plan.seeds)
+    paired = run_paired_replicates([plan.arms["reassurance"]], plan.seeds)
+    unpaired = run_paired_replicates([plan.arms["reassurance"]], independent)
     for metric in ("usage_rate", "engagement_rate", "mean_anxiety"):
         low, high = paired_interval(values(paired, metric) - values(base, metric))
         low_ind, high_ind = paired_interval(values(unpaired, metric) - values(base, metric))

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from sim.errors import InputError
-from sim.experiments.compare import evaluate, load_comparison
+from sim.experiments.compare import load_comparison, run_outcome
 from sim.game import (
     BUDGET_PER_EMPLOYEE,
     OFFERS,
@@ -78,9 +78,9 @@ def test_quarter_by_quarter_is_bit_identical_to_compare_rerunning_the_exported_a
     pd.testing.assert_frame_equal(
         rerun.timeseries, timeseries_frame(player.model.records, ["Game Co"]), check_exact=True
     )
-    assert outcome(evaluate(plan.arms["path of ann"], plan.seeds[0]).figures) == player.outcome()
-    assert outcome(evaluate(plan.arms["three foundations"], plan.seeds[0]).figures) == report.strong
-    assert outcome(evaluate(plan.base, plan.seeds[0]).figures) == report.nothing
+    assert outcome(run_outcome(plan.arms["path of ann"], plan.seeds[0]).figures) == player.outcome()
+    assert outcome(run_outcome(plan.arms["three foundations"], plan.seeds[0]).figures) == report.strong
+    assert outcome(run_outcome(plan.base, plan.seeds[0]).figures) == report.nothing
 
 
 def test_a_students_result_does_not_depend_on_the_order_students_play_in() -> None:

@@ -15,6 +15,7 @@ import yaml
 
 from sim.experiments import optimise as opt
 from sim.experiments.compare import load_comparison, run_comparison, values
+from sim.experiments.studies import completed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,21 +78,21 @@ def searched(tmp_path_factory):
     folder = tmp_path_factory.mktemp("search")
     problem = opt.load_plan(tiny_plan(folder))
     first = opt.run_optimisation(problem, folder / "out", trials=8)
-    first_trials = [(t.number, t.params, t.values) for t in opt.completed(first.study)]
+    first_trials = [(t.number, t.params, t.values) for t in completed(first.study)]
     second = opt.run_optimisation(problem, folder / "out", trials=16)
     return problem, folder / "out", first_trials, second
 
 
 def test_a_larger_trial_count_continues_the_study(searched):
     _, _, first_trials, second = searched
-    trials = opt.completed(second.study)
+    trials = completed(second.study)
     assert len(first_trials) == 8 and len(trials) == 16
     assert [(t.number, t.params, t.values) for t in trials[:8]] == first_trials  # kept, not run again
 
 
 def test_the_front_is_feasible_and_no_trial_dominates_it(searched):
     problem, _, _, result = searched
-    trials = opt.completed(result.study)
+    trials = completed(result.study)
     feasible = [t for t in trials if t.user_attrs["cost"] <= problem.budget]
     assert result.front
     for option in result.front:
@@ -113,14 +114,14 @@ def test_a_killed_search_resumes(searched, tmp_path):
     copy = tmp_path / "copy"
     copy.mkdir()
     (copy / opt.JOURNAL).write_bytes((out / opt.JOURNAL).read_bytes())
-    study = opt.open_study(problem, copy)
+    study = opt.open_search(problem, copy)
     study.ask()
     study.ask()
     with open(copy / opt.JOURNAL, "ab") as journal:
         journal.write(b'{"op_code": 5, "worker_id": "cut off by a ki')
     resumed = opt.run_optimisation(problem, copy, trials=18)
     assert resumed.interrupted == 2
-    assert len(opt.completed(resumed.study)) == 18
+    assert len(completed(resumed.study)) == 18
     states = [t.state for t in resumed.study.get_trials(deepcopy=False)]
     assert states.count(optuna.trial.TrialState.FAIL) == 2
 

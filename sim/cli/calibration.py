@@ -145,12 +145,12 @@ with --elasticities, elasticities.csv."""
         print_calibration(result, folder)
 
 
-def trial_progress(bar: Progress) -> fitting.Progress:
+def trial_progress(bar: Progress) -> fitting.TrialProgress:
     """Progress callbacks that move a bar and show the best objective so far."""
     from sim.experiments import calibrate as fitting
 
     task = bar.add_task("scoring the input's values", total=None)
-    return fitting.Progress(
+    return fitting.TrialProgress(
         started=lambda done, budget: bar.update(task, completed=done, total=budget),
         trial=lambda done, best: bar.update(task, completed=done, description=f"trials, best objective {best:.3g}"),
         stage=lambda description: bar.update(task, description=description),

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sim.cli.common import ForceOption, QuietOption, SetOption, console, interruptible, user_errors
-from sim.experiments.compare import Plan, Results, load_comparison, run_comparison, write_comparison
+from sim.experiments.compare import ComparisonPlan, Results, load_comparison, run_comparison, write_comparison
 from sim.experiments.compare_figures import save_comparison_figures
 from sim.experiments.robust import robust_summary, write_robust
 from sim.experiments.robust_figures import save_robust_figure
@@ -57,7 +57,7 @@ def compare_command(
         print_summary(folder)
 
 
-def run_with_progress(plan: Plan, workers: int, show: bool) -> Results:
+def run_with_progress(plan: ComparisonPlan, workers: int, show: bool) -> Results:
     """Run the comparison with a progress bar over its runs (replicates of the base and every arm)."""
     if not show:
         return run_comparison(plan, workers)

@@ -20,6 +20,7 @@ from sim.cli.common import (
     user_errors,
 )
 from sim.experiments import optimise as opt
+from sim.experiments.studies import completed
 from sim.output import claim_folder, clear_folder, default_output, held_kind, output_path
 from sim.resources import check_scenarios_fit
 
@@ -76,10 +77,10 @@ figures/front.png and manifest.json; adoptsim report OUT writes the report."""
         print_result(result, folder)
 
 
-def bar_progress(bar) -> opt.Progress:
+def bar_progress(bar) -> opt.SearchProgress:
     """Progress callbacks that move a bar through the trials, then through the re-scoring runs."""
     task = bar.add_task("plans", total=None)
-    return opt.Progress(
+    return opt.SearchProgress(
         started=lambda done, total: bar.update(task, completed=done, total=total, description="plans"),
         trial=lambda done: bar.update(task, completed=done),
         stage=lambda description, runs: bar.update(task, completed=0, total=runs, description=description),
@@ -104,7 +105,7 @@ def print_result(result: opt.Optimisation, folder: Path) -> None:
         )
     console.print(table)
     console.print(result.closing_note(), highlight=False)
-    trials = len(opt.completed(result.study))
+    trials = len(completed(result.study))
     console.print(
         f"{trials} plans scored in all; {result.seconds:.0f} s this run. Results in {folder}/ "
         f"(adoptsim compare {folder}/plans.yaml reruns the front; adoptsim report {folder})"

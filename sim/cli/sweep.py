@@ -21,7 +21,7 @@ from sim.cli.common import (
     user_errors,
 )
 from sim.errors import InputError
-from sim.experiments.design import Plan, load_experiment
+from sim.experiments.design import SweepPlan, load_experiment
 from sim.experiments.figures import save_sweep_figures
 from sim.experiments.sensitivity import analyse_sweep
 from sim.experiments.sweep import PARTS, RUNS_FILE, Sweep, SweepIncomplete, Tally, holds_experiment, run_sweep
@@ -128,7 +128,7 @@ def sweep_and_draw(
     return folder, sweep.tally
 
 
-def sweep_with_progress(plan: Plan, folder: Path, workers: int | None, scheduler: str | None, show: bool) -> Sweep:
+def sweep_with_progress(plan: SweepPlan, folder: Path, workers: int | None, scheduler: str | None, show: bool) -> Sweep:
     """Run the sweep with a progress bar (runs done, failures, time left), shown once the sweep folder is
     ready; stop with exit code 1 if runs were lost to dead workers and 130 on Ctrl-C, saying how to resume
     either way."""

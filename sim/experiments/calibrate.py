@@ -14,12 +14,10 @@ is fitted.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from matplotlib.figure import Figure
 from sim.errors import InputError
 from sim.experiments import identifiability
 from sim.experiments.execution import worker_pool
+from sim.experiments.studies import completed, exclusive, fail_interrupted, make_folder, open_study
 from sim.experiments.targets import (
     CALIBRATION_STREAM,
     OBJECTIVE_DEFINITION,
@@ -189,7 +188,7 @@ def calibration_scenario(scenario: Scenario, firms: int, source: str) -> Scenari
 # --- scoring ----------------------------------------------------------------------------------------------
 
 
-def evaluate(
+def score_candidate(
     scenario: Scenario, values: dict[str, float], seeds: list[int], pool: Executor | None = None
 ) -> Evaluation:
     """Score free values on the common replicates (in `pool`, if given)."""
@@ -221,67 +220,6 @@ def stored_rates(attrs: dict[str, Any]) -> pd.DataFrame:
 # --- the study --------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def exclusive(folder: Path) -> Iterator[None]:
-    """Hold the folder's lock while calibrating: two processes must not write one study. The lock dies with
-    its process, so a killed calibration never blocks the next."""
-    with open(folder / LOCK_FILE, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise InputError(f"--out {folder}: another calibration is running in this folder.") from None
-        yield
-
-
-def repair_journal(folder: Path) -> None:
-    """Undo what a kill in the middle of a journal write leaves: Optuna's write lock (which would stall the
-    next writer for its grace period) and a last record cut short (which would make the records appended
-    after it unreadable). Safe because the folder's lock admits one calibration at a time."""
-    journal = folder / STUDY_FILE
-    journal.with_name(journal.name + ".lock").unlink(missing_ok=True)
-    if journal.exists():
-        data = journal.read_bytes()
-        if data and not data.endswith(b"\n"):
-            journal.write_bytes(data[: data.rfind(b"\n") + 1])
-
-
-def open_study(folder: Path, identity: dict[str, Any]) -> optuna.Study:
-    """Create the folder's study, or reopen it after checking it was run with the same settings."""
-    repair_journal(folder)
-    try:
-        storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(folder / STUDY_FILE)))
-        study = optuna.create_study(study_name=STUDY_NAME, storage=storage, direction="minimize", load_if_exists=True)
-        stored = study.user_attrs.get("identity")
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, AssertionError, RecursionError) as exc:
-        raise InputError(
-            f"{folder / STUDY_FILE}: is not a journal of trials Optuna can read ({type(exc).__name__}: {exc}); it "
-            "was changed by hand or by another program. Give a new --out, or delete the folder to start over."
-        ) from None
-    if stored is None:
-        study.set_user_attr("identity", identity)
-    elif stored != identity:
-        changed = ", ".join(key for key in identity if stored.get(key) != identity[key])
-        raise InputError(
-            f"--out {folder}: holds a calibration run with other settings ({changed} differ). "
-            "Continue it with the same scenario, --set, --firms, --replicates and --seed, or give a new --out."
-        )
-    return study
-
-
-def fail_interrupted(study: optuna.Study) -> int:
-    """Mark trials left running by a killed calibration as failed (their results were never stored);
-    returns how many there were. Safe because the folder's lock admits one calibration at a time."""
-    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
-    for trial in running:
-        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
-    return len(running)
-
-
-def completed(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
-    """The trials that finished with a score."""
-    return study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-
-
 def sampler(seed: int, done: int) -> optuna.samplers.TPESampler:
     """TPE over the free parameters jointly, seeded from the calibration seed and the trials already done: the
     trials drawn depend on the seed and on the trial each sitting starts from, so the same sittings redraw the
@@ -291,7 +229,7 @@ def sampler(seed: int, done: int) -> optuna.samplers.TPESampler:
 
 
 @dataclass
-class Progress:
+class TrialProgress:
     """Callbacks for a front end: `started(done, budget)` once, `trial(done, best)` after each trial, and
     `stage(description)` when the trials are done and the finalists (then the elasticities) are scored."""
 
@@ -304,7 +242,7 @@ def score_start(study: optuna.Study, scenario: Scenario, seeds: list[int], pool:
     """Score the input's own values once (the fit's starting point, for comparison), unless already done."""
     if "start_objective" in study.user_attrs:
         return
-    evaluation = evaluate(scenario, free_values(scenario), seeds, pool)
+    evaluation = score_candidate(scenario, free_values(scenario), seeds, pool)
     record_evaluation(study, evaluation)
     study.set_user_attr("start_values", evaluation.values)
     study.set_user_attr("start_objective", evaluation.objective)
@@ -320,7 +258,7 @@ def in_ranges(values: dict[str, float]) -> dict[str, float]:
 
 
 def optimise(
-    study: optuna.Study, scenario: Scenario, settings: Settings, progress: Progress, pool: Executor | None
+    study: optuna.Study, scenario: Scenario, settings: Settings, progress: TrialProgress, pool: Executor | None
 ) -> None:
     """Run trials until `budget` have completed."""
     seeds = replicate_seeds(settings.seed, settings.replicates, CALIBRATION_STREAM)
@@ -334,7 +272,7 @@ def optimise(
         study.enqueue_trial(in_ranges(free_values(scenario)))
 
     def trial_objective(trial: optuna.Trial) -> float:
-        evaluation = evaluate(scenario, suggest(trial), seeds, pool)
+        evaluation = score_candidate(scenario, suggest(trial), seeds, pool)
         record_evaluation(trial, evaluation)
         return evaluation.objective
 
@@ -370,7 +308,7 @@ def score_once(
 ) -> None:
     """Score values and keep their rates in the study under `key`, unless an earlier run already did."""
     if key not in study.user_attrs:
-        study.set_user_attr(key, evaluate(scenario, values, seeds, pool).rates.to_dict(orient="list"))
+        study.set_user_attr(key, score_candidate(scenario, values, seeds, pool).rates.to_dict(orient="list"))
 
 
 def rescore_finalists(study: optuna.Study, scenario: Scenario, settings: Settings, pool: Executor | None) -> None:
@@ -410,25 +348,11 @@ def rescored_rates(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> pd.D
     return pd.DataFrame(study.user_attrs[rescore_key(trial)])
 
 
-def make_folder(folder: Path) -> None:
-    """Create the calibration folder (or keep the one holding a study to resume), or say why it cannot be."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise InputError(
-            f"--out {folder}: exists and is not a folder. Give a folder to keep the calibration in."
-        ) from None
-    except OSError as exc:
-        raise InputError(
-            f"--out {folder}: cannot create it ({exc.strerror}). Give a folder you can write to."
-        ) from None
-
-
 def calibrate(
     settings: Settings,
     base: Scenario,
     folder: Path,
-    progress: Progress | None = None,
+    progress: TrialProgress | None = None,
     workers: int = 1,
     scheduler: str | None = None,
 ) -> Calibration:
@@ -436,13 +360,22 @@ def calibrate(
     and write the report, the fitted scenario and the figures. Each trial's replicates run on `workers`
     processes; the scores do not depend on how many."""
     scenario = calibration_scenario(base, settings.firms, settings.scenario)
-    make_folder(folder)
+    make_folder(folder, "calibration")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     processes = min(workers, RESCORING_FACTOR * settings.replicates)
-    with exclusive(folder), worker_pool(processes, ["sim.experiments.targets"], scheduler) as pool:
-        study = open_study(folder, settings.identity(scenario))
+    with (
+        exclusive(folder / LOCK_FILE, "calibration"),
+        worker_pool(processes, ["sim.experiments.targets"], scheduler) as pool,
+    ):
+        study = open_study(
+            folder / STUDY_FILE,
+            STUDY_NAME,
+            ["minimize"],
+            settings.identity(scenario),
+            "the same scenario, --set, --firms, --replicates and --seed",
+        )
         interrupted = fail_interrupted(study)
-        progress = progress or Progress()
+        progress = progress or TrialProgress()
         optimise(study, scenario, settings, progress, pool)
         progress.stage("re-scoring the best trials on fresh replicates")
         rescore_finalists(study, scenario, settings, pool)

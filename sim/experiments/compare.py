@@ -152,7 +152,7 @@ class Comparison(Strict):
 
 
 @dataclass(frozen=True)
-class Plan:
+class ComparisonPlan:
     """A comparison ready to run: its file and settings, the base scenario and each arm's full scenario."""
 
     path: Path
@@ -180,7 +180,7 @@ class Plan:
 
 def load_comparison(
     path: str | Path, overrides: list[str] | tuple[str, ...] = (), replicates: int | None = None
-) -> Plan:
+) -> ComparisonPlan:
     """Read and validate a comparison file, load its base scenario (with `--set` overrides) and build
     each arm's scenario; `replicates` replaces the file's count."""
     path = Path(path)
@@ -196,7 +196,7 @@ def load_comparison(
         arm.name: arm_scenario(base, arm, f"{path}, arm {arm.name!r} (arms.{i})") for i, arm in enumerate(spec.arms)
     }
     uncertain = parse_uncertain(spec.uncertain, path, base)
-    return Plan(path=path, spec=spec, base=base, arms=arms, uncertain=uncertain)
+    return ComparisonPlan(path=path, spec=spec, base=base, arms=arms, uncertain=uncertain)
 
 
 def validate_comparison(data: dict[str, Any], path: Path) -> Comparison:
@@ -242,7 +242,7 @@ class Outcome:
     starts: list[int | None]
 
 
-def evaluate(scenario: Scenario, seed: int) -> Outcome:
+def run_outcome(scenario: Scenario, seed: int) -> Outcome:
     """Run one replicate and keep only what the comparison needs (small enough to send between processes)."""
     result = run(scenario, seed)
     weekly = firm_totals(result.timeseries)
@@ -262,18 +262,18 @@ class Results:
     arms: dict[str, list[Outcome]]
 
 
-def run_comparison(plan: Plan, workers: int = 1, on_run: Callable[[], None] | None = None) -> Results:
+def run_comparison(plan: ComparisonPlan, workers: int = 1, on_run: Callable[[], None] | None = None) -> Results:
     """Run the base and every arm for each replicate's seed; `on_run()` is called as each run finishes."""
     seeds = plan.seeds
     if plan.uncertain is not None:
         return run_in_worlds(plan, workers, on_run)
     scenarios = [plan.base, *plan.arms.values()]
-    outcomes = run_replicates(scenarios, seeds, workers, on_run)
+    outcomes = run_paired_replicates(scenarios, seeds, workers, on_run)
     per_scenario = [outcomes[i * len(seeds) : (i + 1) * len(seeds)] for i in range(len(scenarios))]
     return Results(seeds=seeds, base=per_scenario[0], arms=dict(zip(plan.arms, per_scenario[1:], strict=True)))
 
 
-def run_in_worlds(plan: Plan, workers: int = 1, on_run: Callable[[], None] | None = None) -> Results:
+def run_in_worlds(plan: ComparisonPlan, workers: int = 1, on_run: Callable[[], None] | None = None) -> Results:
     """Run the base and every arm for each replicate in that replicate's world and with its seed."""
     seeds, worlds = plan.seeds, plan.worlds
     bases = [in_world(plan.base, world) for world in worlds]
@@ -288,17 +288,17 @@ def run_in_worlds(plan: Plan, workers: int = 1, on_run: Callable[[], None] | Non
     return Results(seeds=seeds, base=per_scenario[0], arms=dict(zip(plan.arms, per_scenario[1:], strict=True)))
 
 
-def run_replicates(
+def run_paired_replicates(
     scenarios: list[Scenario], seeds: list[int], workers: int = 1, on_run: Callable[[], None] | None = None
 ) -> list[Outcome]:
     """Every scenario with every seed, in that order whatever the number of worker processes (the local
     worker pool of sim.experiments.execution)."""
     tasks = [(scenario, seed) for scenario in scenarios for seed in seeds]
     if workers <= 1:
-        return [finished(evaluate(*task), on_run) for task in tasks]
+        return [finished(run_outcome(*task), on_run) for task in tasks]
     outcomes: list[Outcome | None] = [None] * len(tasks)
     with worker_pool(workers, [__name__]) as pool:
-        futures = {pool.submit(evaluate, *task): i for i, task in enumerate(tasks)}
+        futures = {pool.submit(run_outcome, *task): i for i, task in enumerate(tasks)}
         for future in as_completed(futures):
             outcomes[futures[future]] = finished(future.result(), on_run)
     return outcomes
@@ -364,7 +364,7 @@ def arm_costs(base: list[Outcome], arm: list[Outcome]) -> dict[str, float]:
     }
 
 
-def comparison_table(plan: Plan, results: Results) -> pd.DataFrame:
+def comparison_table(plan: ComparisonPlan, results: Results) -> pd.DataFrame:
     """The comparison table: a row per arm and metric."""
     rows = []
     for arm, outcomes in results.arms.items():
@@ -396,7 +396,7 @@ def intervention_spans(interventions: list[Intervention], outcomes: list[Outcome
     return spans
 
 
-def added_spans(plan: Plan, arm: str, outcomes: list[Outcome]) -> list[Span]:
+def added_spans(plan: ComparisonPlan, arm: str, outcomes: list[Outcome]) -> list[Span]:
     """Spans of the interventions an arm adds (its scenario lists the base's own first)."""
     return intervention_spans(plan.arms[arm].interventions, outcomes)[len(plan.base.interventions) :]
 
@@ -408,7 +408,7 @@ def last_week(intervention: Intervention, start: int) -> int | None:
     return intervention.end
 
 
-def replicate_frame(plan: Plan, results: Results) -> pd.DataFrame:
+def replicate_frame(plan: ComparisonPlan, results: Results) -> pd.DataFrame:
     """Every replicate's metrics, a row per arm (the base first) and replicate, for auditing the table."""
     groups = {plan.base.name: results.base, **results.arms}
     rows = [
@@ -419,7 +419,7 @@ def replicate_frame(plan: Plan, results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def comparison_record(plan: Plan, results: Results, table: pd.DataFrame) -> dict:
+def comparison_record(plan: ComparisonPlan, results: Results, table: pd.DataFrame) -> dict:
     """Everything the report needs: what was compared, how, and the results (comparison.json)."""
     from sim.experiments.compare_money import money_record  # it builds on this module
 
@@ -444,7 +444,7 @@ def comparison_record(plan: Plan, results: Results, table: pd.DataFrame) -> dict
     }
 
 
-def arm_record(plan: Plan, arm: str, results: Results) -> dict:
+def arm_record(plan: ComparisonPlan, arm: str, results: Results) -> dict:
     """One arm in comparison.json: its description, interventions, when they acted, and its costs."""
     spec = next(a for a in plan.spec.arms if a.name == arm)
     costs = arm_costs(results.base, results.arms[arm])
@@ -474,7 +474,7 @@ def dump(interventions: list[Intervention]) -> list[dict]:
     return [i.model_dump(mode="json") for i in interventions]
 
 
-def manifest(plan: Plan, command: list[str] | None = None) -> dict:
+def manifest(plan: ComparisonPlan, command: list[str] | None = None) -> dict:
     """What produced a comparison: the file and its hash, the base scenario's hash, seeds, versions, command."""
     return {
         "comparison": plan.spec.name,
@@ -489,7 +489,9 @@ def manifest(plan: Plan, command: list[str] | None = None) -> dict:
     }
 
 
-def write_comparison(plan: Plan, results: Results, folder: Path, command: list[str] | None = None) -> pd.DataFrame:
+def write_comparison(
+    plan: ComparisonPlan, results: Results, folder: Path, command: list[str] | None = None
+) -> pd.DataFrame:
     """Write comparison.csv, comparison.json, replicates.csv, money.csv and manifest.json (figures: see
     sim.experiments.compare_figures); returns the table."""
     from sim.experiments.compare_money import money_frame, with_money  # it builds on this module

@@ -18,8 +18,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim.experiments.compare import (
     METRICS,
+    ComparisonPlan,
     Outcome,
-    Plan,
     Results,
     Span,
     added_spans,
@@ -86,7 +86,7 @@ def panel_grid(n: int, width: float = 4.2, height: float = 3.0, sharey: bool = F
     return fig, flat[:n]
 
 
-def over_time(plan: Plan, results: Results, metric: str, money: Money | None = None) -> Figure:
+def over_time(plan: ComparisonPlan, results: Results, metric: str, money: Money | None = None) -> Figure:
     """One metric week by week: a panel per arm, the arm in colour over the base in grey (median and
     10 to 90% band across replicates), with the interventions' start and end weeks. The panels share one
     y-axis, so arms can be read against each other, not only against the base. With `money`, value metrics
@@ -184,7 +184,7 @@ def differences(table: pd.DataFrame, money: Money | None = None) -> Figure:
     return fig
 
 
-def save_comparison_figures(plan: Plan, results: Results, table: pd.DataFrame, folder: Path) -> list[Path]:
+def save_comparison_figures(plan: ComparisonPlan, results: Results, table: pd.DataFrame, folder: Path) -> list[Path]:
     """Draw every comparison figure into `folder` as PNG and SVG (sim.files): one over time per metric
     that has a weekly trace, and the chart of differences."""
     folder.mkdir(parents=True, exist_ok=True)

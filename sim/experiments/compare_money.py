@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.experiments.compare import Plan, Results, paired_interval
+from sim.experiments.compare import ComparisonPlan, Results, paired_interval
 from sim.value import SOURCE, Money, PairedMoney, half_paid_back, money_of, paired_money, run_rate, value_trace
 
 MONEY_COLUMNS = (
@@ -28,12 +28,12 @@ MONEY_COLUMNS = (
 """Columns of money.csv, a row per option."""
 
 
-def money_available(plan: Plan) -> bool:
+def money_available(plan: ComparisonPlan) -> bool:
     """Value converts into money for a single firm; a population's firms each have their own revenue."""
     return plan.base.population is None
 
 
-def paired(plan: Plan, results: Results) -> dict[str, list[PairedMoney]]:
+def paired(plan: ComparisonPlan, results: Results) -> dict[str, list[PairedMoney]]:
     """Every option's replicates against the base's, in money."""
     money = money_of(plan.base)
     return {
@@ -65,7 +65,7 @@ def arm_money(replicates: list[PairedMoney]) -> dict:
     }
 
 
-def money_record(plan: Plan, results: Results) -> dict | None:
+def money_record(plan: ComparisonPlan, results: Results) -> dict | None:
     """The comparison in money for comparison.json (None for a population, whose firms differ in revenue)."""
     if not money_available(plan):
         return None
@@ -93,7 +93,7 @@ def money_frame(record: dict | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(MONEY_COLUMNS)).astype({"payback_week": "Int64"})
 
 
-def with_money(frame: pd.DataFrame, plan: Plan, results: Results) -> pd.DataFrame:
+def with_money(frame: pd.DataFrame, plan: ComparisonPlan, results: Results) -> pd.DataFrame:
     """replicates.csv with each replicate's value in money: `value` over the horizon and `value_run_rate` a
     year at its end (every row), and for an option's rows `net_value` and `payback_week` against the base's
     replicate with the same seed (empty for the base's rows, and where a replicate never paid back)."""

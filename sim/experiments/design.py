@@ -2,7 +2,7 @@
 
 An experiment file is checked like a scenario file: unknown fields are errors, every factor's dotted path
 must name a scenario field, every value a factor can take must pass the scenario schema, and each message
-names the file, the field, the value and what is allowed. A checked experiment becomes a `Plan`: the base
+names the file, the field, the value and what is allowed. A checked experiment becomes a `SweepPlan`: the base
 scenario, the design's points (one set of factor values each) and the runs (every point times every
 replicate). Run i runs with the seed `SeedSequence(experiment seed, spawn_key=(i,))`, so its result does not
 depend on how many workers there are or in which order runs finish.
@@ -183,7 +183,7 @@ class RunSpec:
 
 
 @dataclass(frozen=True, eq=False)
-class Plan:
+class SweepPlan:
     """An experiment ready to run: its settings, the base scenario, the design's raw sample matrix (a row per
     point, a column per factor, as SALib drew it) and every run."""
 
@@ -236,7 +236,7 @@ def series_points(timeseries: TimeSeries | None, weeks: int) -> list[tuple[str, 
     ]
 
 
-def load_experiment(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Plan:
+def load_experiment(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> SweepPlan:
     """Read and check an experiment file, load its base scenario (its `set:` fields, then `--set`
     `overrides`), check factors and outcomes against the scenario, and lay out every run."""
     path = Path(path)
@@ -258,7 +258,7 @@ def load_experiment(path: str | Path, overrides: list[str] | tuple[str, ...] = (
     return build_plan(spec, base)
 
 
-def build_plan(spec: Experiment, base: Scenario) -> Plan:
+def build_plan(spec: Experiment, base: Scenario) -> SweepPlan:
     """Draw the design and lay out the runs: point p, replicate r is run p x replicates + r."""
     samples = design_samples(spec)
     points = point_values(spec, samples)
@@ -268,7 +268,7 @@ def build_plan(spec: Experiment, base: Scenario) -> Plan:
         for r in range(spec.replicates)
         for index in [p * spec.replicates + r]
     ]
-    return Plan(spec=spec, base=base, samples=samples, runs=runs)
+    return SweepPlan(spec=spec, base=base, samples=samples, runs=runs)
 
 
 # --- Checking the file ------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.experiments.compare_figures import panel_grid
-from sim.experiments.design import Plan
+from sim.experiments.design import SweepPlan
 from sim.files import save_figure
 
 BAND = (0.1, 0.5, 0.9)
@@ -147,7 +147,7 @@ def morris_figure(table: pd.DataFrame) -> Figure:
     return fig
 
 
-def save_sweep_figures(runs: pd.DataFrame, plan: Plan, folder: Path) -> list[Path]:
+def save_sweep_figures(runs: pd.DataFrame, plan: SweepPlan, folder: Path) -> list[Path]:
     """Draw a sweep's runs that finished into `folder`: effects.png (every outcome against every factor)
     and, with two factors or more, heatmaps.png (each outcome over the heat-map factors)."""
     finished = runs[runs["error"] == ""]

@@ -27,7 +27,7 @@ TOP = 3
 
 
 @dataclass(frozen=True)
-class Sweep:
+class SweepRecord:
     """What experiment.json says about a sweep: its design kind, factors (path -> values or range) and
     outcomes, in file order."""
 
@@ -36,7 +36,7 @@ class Sweep:
     outcomes: list[str]
 
     @classmethod
-    def of(cls, folder: Path) -> Sweep:
+    def of(cls, folder: Path) -> SweepRecord:
         record = json.loads((Path(folder) / "experiment.json").read_text(encoding="utf-8"))
         experiment = record["experiment"]
         design = experiment.get("design", "grid")
@@ -64,7 +64,7 @@ def sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def factor_table(sweep: Sweep) -> pd.DataFrame:
+def factor_table(sweep: SweepRecord) -> pd.DataFrame:
     """The factors varied: their path, their name in words and the values or range the design took."""
     rows = []
     for path, spec in sweep.factors.items():
@@ -182,7 +182,7 @@ def effect_sentence(outcome: str, rows: pd.DataFrame) -> str:
 
 def findings(folder: Path, runs: pd.DataFrame) -> tuple[list[str], str, pd.DataFrame]:
     """Per outcome, a sentence on the factors that matter most; which evidence they rest on; and its table."""
-    sweep = Sweep.of(folder)
+    sweep = SweepRecord.of(folder)
     outcomes = [o for o in sweep.outcomes if o in runs]
     indices = sensitivity_table(folder)
     if indices is not None:

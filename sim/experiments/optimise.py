@@ -22,14 +22,12 @@ even kill -9, the same command resumes, marks the trial batch that was cut off a
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +43,7 @@ from sim.experiments.compare import base_path
 from sim.experiments.design import run_seed
 from sim.experiments.execution import worker_pool
 from sim.experiments.robust import Uncertain, in_world, parse_uncertain, run_tasks, with_added
+from sim.experiments.studies import completed, exclusive, fail_interrupted, make_folder, open_study
 from sim.output import FLOAT_FORMAT, rounded, versions
 from sim.scenario import allowed_fields, describe_value_error, load_scenario, read_yaml, scenario_digest
 from sim.schema import Intervention, InterventionKind, Scenario, Strict
@@ -416,71 +415,11 @@ def score_plans(
 # --- the study --------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def exclusive(folder: Path) -> Iterator[None]:
-    """Hold the folder's lock while searching: two processes must not write one study."""
-    with open(folder / LOCK_FILE, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise InputError(f"--out {folder}: another optimisation is running in this folder.") from None
-        yield
-
-
-def repair_journal(folder: Path) -> None:
-    """Undo what a kill in the middle of a journal write leaves: the write lock and a cut-off last record."""
-    journal = folder / JOURNAL
-    journal.with_name(journal.name + ".lock").unlink(missing_ok=True)
-    if journal.exists():
-        data = journal.read_bytes()
-        if data and not data.endswith(b"\n"):
-            journal.write_bytes(data[: data.rfind(b"\n") + 1])
-
-
 def sampler(problem: Problem, done: int) -> optuna.samplers.NSGAIISampler:
     """NSGA-II seeded from the plan's seed and the trials already done (as calibrate reseeds TPE)."""
     return optuna.samplers.NSGAIISampler(
         population_size=problem.spec.population, seed=problem.spec.seed * 100_003 + done
     )
-
-
-def open_study(problem: Problem, folder: Path) -> optuna.Study:
-    """Create the folder's study, or reopen it after checking it was run with the same settings."""
-    repair_journal(folder)
-    try:
-        storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(folder / JOURNAL)))
-        study = optuna.create_study(
-            study_name=STUDY_NAME, storage=storage, directions=list(DIRECTIONS), load_if_exists=True
-        )
-        stored = study.user_attrs.get("identity")
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, AssertionError, RecursionError) as exc:
-        raise InputError(
-            f"{folder / JOURNAL}: is not a journal of trials Optuna can read ({type(exc).__name__}: {exc}). "
-            "Give a new --out, or delete the folder to start over."
-        ) from None
-    identity = json.loads(json.dumps(problem.identity()))
-    if stored is None:
-        study.set_user_attr("identity", identity)
-    elif stored != identity:
-        changed = ", ".join(k for k in identity if stored.get(k) != identity[k]) or "settings"
-        raise InputError(
-            f"--out {folder}: holds an optimisation run with other settings ({changed} differ). Continue it with "
-            "the same plan file, --budget and --set, or give a new --out."
-        )
-    return study
-
-
-def fail_interrupted(study: optuna.Study) -> int:
-    """Mark trials left running by a killed search as failed; returns how many."""
-    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
-    for trial in running:
-        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
-    return len(running)
-
-
-def completed(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
-    """The trials that finished with scores."""
-    return study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
 
 
 def suggest(trial: optuna.Trial, problem: Problem) -> dict[str, Any]:
@@ -501,7 +440,7 @@ def suggest(trial: optuna.Trial, problem: Problem) -> dict[str, Any]:
 
 
 @dataclass
-class Progress:
+class SearchProgress:
     """Callbacks for a front end: `started(done, total)`, `trial(done)` and `stage(description, runs)`;
     `run()` after each simulation of the re-scoring."""
 
@@ -511,7 +450,14 @@ class Progress:
     run: Callable[[], None] = lambda: None
 
 
-def search(study: optuna.Study, problem: Problem, trials: int, pool: Executor | None, progress: Progress) -> None:
+def open_search(problem: Problem, folder: Path) -> optuna.Study:
+    """The folder's search (sim.experiments.studies), created or reopened with the plan's identity."""
+    identity = json.loads(json.dumps(problem.identity()))
+    same = "the same plan file, --budget and --set"
+    return open_study(folder / JOURNAL, STUDY_NAME, list(DIRECTIONS), identity, same)
+
+
+def search(study: optuna.Study, problem: Problem, trials: int, pool: Executor | None, progress: SearchProgress) -> None:
     """Propose and score plans in batches until `trials` have completed."""
     reps = replicates(problem, fresh=False)
     done = len(completed(study))
@@ -568,7 +514,7 @@ def front_trials(study: optuna.Study, problem: Problem) -> list[optuna.trial.Fro
 
 
 def rescore(
-    study: optuna.Study, problem: Problem, plans: list[list[Step]], pool: Executor | None, progress: Progress
+    study: optuna.Study, problem: Problem, plans: list[list[Step]], pool: Executor | None, progress: SearchProgress
 ) -> list[Scores]:
     """Fresh-replicate scores of the plans, kept in the study so a rerun does not run them again."""
     _, n = problem.stream(fresh=True)
@@ -687,19 +633,19 @@ def run_optimisation(
     folder: Path,
     trials: int | None = None,
     workers: int = 1,
-    progress: Progress | None = None,
+    progress: SearchProgress | None = None,
 ) -> Optimisation:
     """Search into `folder` (resuming a study found there), re-score the front and the single interventions
     on fresh replicates, and write the results."""
     import time
 
-    progress = progress or Progress()
+    progress = progress or SearchProgress()
     trials = trials if trials is not None else problem.spec.trials
-    make_folder(folder)
+    make_folder(folder, "search")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     started = time.perf_counter()
-    with exclusive(folder), worker_pool(workers, ["sim.experiments.compare"]) as pool:
-        study = open_study(problem, folder)
+    with exclusive(folder / LOCK_FILE, "optimisation"), worker_pool(workers, ["sim.experiments.compare"]) as pool:
+        study = open_search(problem, folder)
         interrupted = fail_interrupted(study)
         search(study, problem, trials, pool, progress)
         front = front_trials(study, problem)
@@ -750,18 +696,6 @@ def plan_names(plans: list[list[Step]]) -> list[str]:
             k += 1
         names.append(f"plan {k}" if steps else "no intervention")
     return names
-
-
-def make_folder(folder: Path) -> None:
-    """Create the output folder (or keep the one holding a study to resume), or say why it cannot be."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise InputError(f"--out {folder}: exists and is not a folder. Give a folder to keep the search in.") from None
-    except OSError as exc:
-        raise InputError(
-            f"--out {folder}: cannot create it ({exc.strerror}). Give a folder you can write to."
-        ) from None
 
 
 # --- outputs ----------------------------------------------------------------------------------------------

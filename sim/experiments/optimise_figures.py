@@ -7,7 +7,8 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from sim.experiments.optimise import Optimisation, completed
+from sim.experiments.optimise import Optimisation
+from sim.experiments.studies import completed
 
 
 def save_front_figure(result: Optimisation, folder: Path) -> Path:

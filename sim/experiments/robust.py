@@ -167,15 +167,15 @@ def run_tasks(
 ) -> list:
     """compare.evaluate on every (scenario, seed), in task order whatever the number of worker processes; in
     `pool` if given (a caller running many batches keeps one), else in a pool of `workers` started here."""
-    from sim.experiments.compare import evaluate, finished
+    from sim.experiments.compare import finished, run_outcome
 
     if pool is None and workers > 1:
         with worker_pool(min(workers, len(tasks)), ["sim.experiments.compare"]) as own:
             return run_tasks(tasks, workers, on_run, own)
     if pool is None:
-        return [finished(evaluate(*task), on_run) for task in tasks]
+        return [finished(run_outcome(*task), on_run) for task in tasks]
     outcomes: list = [None] * len(tasks)
-    futures = {pool.submit(evaluate, *task): i for i, task in enumerate(tasks)}
+    futures = {pool.submit(run_outcome, *task): i for i, task in enumerate(tasks)}
     for future in as_completed(futures):
         outcomes[futures[future]] = finished(future.result(), on_run)
     return outcomes

@@ -22,7 +22,7 @@ from SALib.analyze import morris as morris_analysis
 from SALib.analyze import sobol as sobol_analysis
 
 from sim.errors import InputError
-from sim.experiments.design import Morris, Plan, Sobol, problem
+from sim.experiments.design import Morris, Sobol, SweepPlan, problem
 from sim.experiments.figures import morris_figure, sobol_figure
 from sim.experiments.sweep import RUNS_FILE, plan_from_record
 from sim.files import atomic_write, save_figure
@@ -150,7 +150,7 @@ def analyse_sweep(folder: Path, outcomes: list[str] | None = None) -> tuple[Indi
     return result, write_indices(folder, result)
 
 
-def finished_runs_table(folder: Path, plan: Plan) -> pd.DataFrame:
+def finished_runs_table(folder: Path, plan: SweepPlan) -> pd.DataFrame:
     """A sweep's runs table, refused unless it holds every run and none failed."""
     path = folder / RUNS_FILE
     try:
@@ -171,7 +171,7 @@ def finished_runs_table(folder: Path, plan: Plan) -> pd.DataFrame:
     return runs
 
 
-def point_outcomes(runs: pd.DataFrame, plan: Plan, outcomes: list[str]) -> dict[str, np.ndarray]:
+def point_outcomes(runs: pd.DataFrame, plan: SweepPlan, outcomes: list[str]) -> dict[str, np.ndarray]:
     """Each outcome per design point, in design order: the mean over the point's replicates."""
     means = runs.groupby(runs["run"] // plan.spec.replicates)[outcomes].mean()
     return {name: means[name].to_numpy() for name in outcomes}

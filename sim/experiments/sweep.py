@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from sim.errors import InputError
-from sim.experiments.design import Experiment, Plan, RunSpec, build_plan, series_points
+from sim.experiments.design import Experiment, RunSpec, SweepPlan, build_plan, series_points
 from sim.experiments.execution import connect, worker_pool
 from sim.files import TEMPORARY, atomic_write
 from sim.metrics import firm_totals
@@ -96,7 +96,7 @@ Progress = Callable[[Tally], None]
 # --- One run ------------------------------------------------------------------------------------------------
 
 
-def evaluate(task: Task) -> dict[str, Any]:
+def run_task(task: Task) -> dict[str, Any]:
     """Run one design point with one seed and return its row of the runs table. An exception inside the run
     becomes the row's `error` (type and message) with empty outcomes, so one bad run cannot stop a sweep."""
     spec = task.spec
@@ -120,7 +120,7 @@ def outcome_figures(result: RunResult, task: Task) -> dict[str, Any]:
     return figures
 
 
-def tasks_for(plan: Plan, runs: Iterable[RunSpec]) -> list[Task]:
+def tasks_for(plan: SweepPlan, runs: Iterable[RunSpec]) -> list[Task]:
     """The tasks of the given runs of a plan."""
     series = tuple(series_points(plan.spec.timeseries, plan.base.weeks))
     return [Task(spec, plan.base, tuple(plan.spec.outcomes), series) for spec in runs]
@@ -134,14 +134,14 @@ Record = Callable[[dict[str, Any] | Lost], None]
 def run_here(tasks: list[Task], record: Record) -> None:
     """Every task in this process, in order."""
     for task in tasks:
-        record(evaluate(task))
+        record(run_task(task))
 
 
 def run_in_pool(tasks: list[Task], workers: int, record: Record) -> None:
     """Tasks in the local worker pool (sim.experiments.execution), each row recorded as its run finishes; on
     the way out (finished, or interrupted) runs not started are cancelled and the few in flight waited for."""
     with worker_pool(workers, ["__main__", __name__]) as pool:
-        futures = {pool.submit(evaluate, task): task.spec.index for task in tasks}
+        futures = {pool.submit(run_task, task): task.spec.index for task in tasks}
         for future in as_completed(futures):
             record(settled(future, futures[future]))
 
@@ -161,7 +161,7 @@ def run_on_cluster(tasks: list[Task], record: Record, client: Any, digest: str) 
     if not tasks:
         return
     keys = [f"adoptsim-{digest[:16]}-run-{task.spec.index}" for task in tasks]
-    futures = client.map(evaluate, tasks, key=keys)
+    futures = client.map(run_task, tasks, key=keys)
     index = {future.key: task.spec.index for future, task in zip(futures, tasks, strict=True)}
     try:
         for future in finished_first(futures):
@@ -195,7 +195,7 @@ def executor(workers: int, scheduler: str | None, digest: str) -> Iterator[Calla
 
 
 def run_sweep(
-    plan: Plan,
+    plan: SweepPlan,
     out: Path,
     workers: int = 1,
     scheduler: str | None = None,
@@ -247,7 +247,7 @@ def lost_message(tally: Tally, parts: Path) -> str:
     )
 
 
-def experiment_record(plan: Plan, command: list[str] | None) -> dict:
+def experiment_record(plan: SweepPlan, command: list[str] | None) -> dict:
     """What experiment.json holds: the experiment, the resolved base scenario, the hash that identifies them,
     the size of the sweep, versions and the command."""
     return {
@@ -263,7 +263,7 @@ def experiment_record(plan: Plan, command: list[str] | None) -> dict:
     }
 
 
-def prepare_folder(out: Path, plan: Plan, command: list[str] | None) -> Path:
+def prepare_folder(out: Path, plan: SweepPlan, command: list[str] | None) -> Path:
     """Create the sweep folder with experiment.json, or check that an existing one holds this experiment;
     return its parts folder, cleared of temporary files a killed sweep left."""
     if out.exists() and not out.is_dir():
@@ -292,7 +292,7 @@ def prepare_folder(out: Path, plan: Plan, command: list[str] | None) -> Path:
     return parts
 
 
-def check_same_experiment(out: Path, plan: Plan) -> None:
+def check_same_experiment(out: Path, plan: SweepPlan) -> None:
     """Refuse to resume into a folder that holds a different experiment."""
     held = read_record(out)
     if held.get("sha256") != plan.digest:
@@ -303,7 +303,7 @@ def check_same_experiment(out: Path, plan: Plan) -> None:
         )
 
 
-def holds_experiment(out: Path, plan: Plan) -> bool:
+def holds_experiment(out: Path, plan: SweepPlan) -> bool:
     """Whether a folder is the sweep folder of this very experiment (to resume into)."""
     try:
         return read_record(out).get("sha256") == plan.digest
@@ -328,7 +328,7 @@ def read_record(folder: Path) -> dict:
     return record
 
 
-def plan_from_record(folder: Path) -> Plan:
+def plan_from_record(folder: Path) -> SweepPlan:
     """Rebuild a sweep's plan from its experiment.json, checking that the design comes out the same."""
     record = read_record(folder)
     try:
@@ -347,7 +347,7 @@ def plan_from_record(folder: Path) -> Plan:
     return plan
 
 
-def table_schema(plan: Plan) -> pa.Schema:
+def table_schema(plan: SweepPlan) -> pa.Schema:
     """The runs table's columns and types: run, the factors (their values' type), replicate, seed, the
     outcomes (floating point) and error."""
     factor_types = [(name, pa.array([spec.values[name] for spec in plan.runs]).type) for name in plan.factors]
@@ -380,7 +380,7 @@ def finished_runs(parts: Path, schema: pa.Schema) -> pd.DataFrame:
     return read_parts(parts, schema).select(["run", "error"]).to_pandas()
 
 
-def assemble(out: Path, plan: Plan, schema: pa.Schema) -> pd.DataFrame:
+def assemble(out: Path, plan: SweepPlan, schema: pa.Schema) -> pd.DataFrame:
     """Join the parts into runs.parquet (one row per run, by run index) and return it as a DataFrame."""
     table = read_parts(out / PARTS, schema)
     if table.column("run").to_pylist() != [spec.index for spec in plan.runs]:
