@@ -81,6 +81,14 @@ def start_fork_server_ignoring_ctrl_c() -> None:
         signal.signal(signal.SIGINT, handler)
 
 
+def stream_generator(seed: int, stream: int):
+    """A NumPy generator for one use of a root `seed` that is not a run (the worlds a comparison's uncertain
+    inputs draw): `SeedSequence(seed, spawn_key=(stream,))`, apart from every run's seed by its stream."""
+    import numpy as np
+
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream,)))
+
+
 def ignore_interrupts() -> None:
     """Workers leave Ctrl-C to the parent, which stops the command and keeps or reports what is done."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -44,6 +44,7 @@ from sim.experiments.design import run_seed
 from sim.experiments.execution import worker_pool
 from sim.experiments.robust import Uncertain, in_world, parse_uncertain, run_tasks, with_added
 from sim.experiments.studies import completed, exclusive, fail_interrupted, make_folder, open_study
+from sim.files import write_text
 from sim.output import FLOAT_FORMAT, rounded, versions
 from sim.scenario import allowed_fields, describe_value_error, load_scenario, read_yaml, scenario_digest
 from sim.schema import Intervention, InterventionKind, Scenario, Strict
@@ -828,22 +829,15 @@ def manifest(result: Optimisation, command: list[str] | None = None) -> dict[str
     }
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write a file through a temporary beside it, so a kill never leaves half a file."""
-    temporary = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-
-
 def write_optimisation(result: Optimisation, folder: Path) -> None:
     """optimise.json, front.csv, trials.csv, plans.yaml, figures/front.png and manifest.json."""
     from sim.experiments.optimise_figures import save_front_figure
 
     csv = {"index": False, "float_format": FLOAT_FORMAT, "lineterminator": "\n"}
-    write_atomically(folder / "optimise.json", json.dumps(rounded(optimisation_record(result)), indent=2) + "\n")
+    write_text(folder / "optimise.json", json.dumps(rounded(optimisation_record(result)), indent=2) + "\n")
     rows = [option_row(o) for o in [*result.front, *result.singles]]
-    write_atomically(folder / "front.csv", pd.DataFrame(rows).to_csv(**csv))
-    write_atomically(folder / "trials.csv", trials_table(result.study).to_csv(**csv))
-    write_atomically(folder / "plans.yaml", comparison_document(result, folder))
+    write_text(folder / "front.csv", pd.DataFrame(rows).to_csv(**csv))
+    write_text(folder / "trials.csv", trials_table(result.study).to_csv(**csv))
+    write_text(folder / "plans.yaml", comparison_document(result, folder))
     save_front_figure(result, folder / "figures")
-    write_atomically(folder / "manifest.json", json.dumps(rounded(manifest(result)), indent=2) + "\n")
+    write_text(folder / "manifest.json", json.dumps(rounded(manifest(result)), indent=2) + "\n")

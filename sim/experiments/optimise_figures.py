@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 
 from sim.experiments.optimise import Optimisation
 from sim.experiments.studies import completed
+from sim.files import save_figure
 
 
 def save_front_figure(result: Optimisation, folder: Path) -> Path:
@@ -78,6 +79,4 @@ def save_front_figure(result: Optimisation, folder: Path) -> Path:
     ax.grid(alpha=0.3)
     fig.tight_layout()
     path = folder / "front.png"
-    fig.savefig(path, dpi=100, metadata={"Software": None})
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)

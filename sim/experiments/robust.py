@@ -30,7 +30,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from sim.errors import InputError
-from sim.experiments.execution import worker_pool
+from sim.experiments.execution import stream_generator, worker_pool
 from sim.output import FLOAT_FORMAT, write_json
 from sim.scenario import check_field_path, child_node, field_info, list_index, short_repr, validate
 from sim.schema import Intervention, Scenario
@@ -74,7 +74,7 @@ class Uncertain:
 
     def worlds(self, seed: int, replicates: int) -> list[dict[str, Any]]:
         """One world per replicate: Latin hypercube draws, deterministic from `seed` and `replicates`."""
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(WORLD_STREAM,)))
+        rng = stream_generator(seed, WORLD_STREAM)
         points = qmc.LatinHypercube(d=len(self.inputs), rng=rng).random(replicates)
         return [{inp.path: inp.value(u) for inp, u in zip(self.inputs, row, strict=True)} for row in points]
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from sim.experiments.compare_figures import ARM_COLOURS, BASE_COLOUR
 from sim.experiments.robust import Robustness
+from sim.files import save_figure
 
 PANEL_COLUMNS = 3
 
@@ -56,6 +57,4 @@ def save_robust_figure(rob: Robustness, folder: Path) -> Path:
     fig.suptitle(f"Which option is best, across the uncertain inputs ({rob.metric})", fontsize=11)
     fig.tight_layout(rect=(0, 0.08 if handles else 0, 1, 0.95))
     path = folder / "robustness.png"
-    fig.savefig(path, dpi=110, metadata={"Software": None})
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
