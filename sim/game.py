@@ -195,14 +195,10 @@ def game_seed(class_seed: int) -> int:
 
 
 def money(dollars: float) -> str:
-    """Dollars as a reader likes them: $1.2M, $350k, -$40k."""
-    sign = "-" if dollars < 0 else ""
-    dollars = abs(dollars)
-    if dollars >= 1e6:
-        return f"{sign}${dollars / 1e6:.2f}M"
-    if dollars >= 1e3:
-        return f"{sign}${dollars / 1e3:.0f}k"
-    return f"{sign}${dollars:.0f}"
+    """An amount in the game's currency as every output writes amounts (sim.value.amount_text): USD 1.2M."""
+    from sim.value import amount_text
+
+    return amount_text(dollars, "USD")
 
 
 def outcome(summary: dict[str, float]) -> dict[str, float]:

@@ -116,7 +116,7 @@ def test_overspending_is_refused_with_the_cost_and_what_is_left() -> None:
     player = Player(GAME, game_seed(SEED), "ann")
     everything = [Choice(kind, 1.0) for kind in OFFERS]
     quarters = 0
-    with pytest.raises(GameError, match=r"Over budget: this quarter's choices cost \$[\d.]+[kM], but only "):
+    with pytest.raises(GameError, match=r"Over budget: this quarter's choices cost USD [\d.]+[kM], but only "):
         while True:
             player.play_quarter(everything)
             quarters += 1

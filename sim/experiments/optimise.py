@@ -325,12 +325,10 @@ def plan_key(steps: list[Step]) -> str:
 
 
 def money(value: float) -> str:
-    """An amount as people read it: 4.2M, 350k."""
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:.2f}M".replace(".00M", "M")
-    if abs(value) >= 1e3:
-        return f"{value / 1e3:.0f}k"
-    return f"{value:.0f}"
+    """An amount as every output writes amounts (sim.value.amount_text): 4.2M, 350k."""
+    from sim.value import amount_text
+
+    return amount_text(value)
 
 
 def in_words(problem: Problem, steps: list[Step]) -> str:
