@@ -152,7 +152,11 @@ def spread_png(rows: list[dict], nothing: dict, strong: dict, dpi: float = 100) 
     figure = Figure(figsize=(9, 2.6), dpi=dpi, layout="constrained")
     axes = figure.subplots(1, 3)
     scales = {"net_value": 1e6, "pilots_scaled": 1, "engagement_rate": 0.01}
-    units = {"net_value": "net value (USD M)", "pilots_scaled": "pilots scaled", "engagement_rate": "engaged adopters (%)"}
+    units = {
+        "net_value": "net value (USD M)",
+        "pilots_scaled": "pilots scaled",
+        "engagement_rate": "engaged adopters (%)",
+    }
     for ax, (name, scale) in zip(axes, scales.items(), strict=True):
         values = np.array([row[name] for row in rows], dtype=float) / scale
         jitter = np.linspace(-0.2, 0.2, len(values)) if len(values) > 1 else np.zeros(len(values))

@@ -32,7 +32,7 @@ from scipy.stats import qmc
 from sim.errors import InputError
 from sim.experiments.execution import stream_generator, worker_pool
 from sim.output import FLOAT_FORMAT, write_json
-from sim.scenario import check_field_path, child_node, field_info, list_index, short_repr, validate
+from sim.scenario import check_field_path, field_info, set_field, short_repr, validate
 from sim.schema import Intervention, Scenario
 
 WORLD_STREAM = 7_331
@@ -129,19 +129,8 @@ def parse_input(dotted: str, spec: Any, path: Path, base: Scenario) -> Input:
 def check_value(base: Scenario, keys: list[str], value: Any, where: str) -> None:
     """Refuse a value the base scenario cannot take at `keys`, in the schema's words."""
     data = base.model_dump(mode="json")
-    set_value(data, keys, value, where)
+    set_field(data, keys, value, where)
     validate(data, Path(where), [(tuple(keys), where)])
-
-
-def set_value(data: dict[str, Any], keys: list[str], value: Any, where: str) -> None:
-    """Set a value at a dotted path in plain scenario data (blocks left empty are filled with defaults)."""
-    node: Any = data
-    for depth, key in enumerate(keys[:-1]):
-        node = child_node(node, key, keys[: depth + 1], where)
-    if isinstance(node, list):
-        node[list_index(node, keys[-1], keys, where)] = value
-    else:
-        node[keys[-1]] = value
 
 
 def in_world(scenario: Scenario, world: dict[str, Any]) -> Scenario:
@@ -150,7 +139,7 @@ def in_world(scenario: Scenario, world: dict[str, Any]) -> Scenario:
         return scenario
     data = scenario.model_dump(mode="json")
     for dotted, value in world.items():
-        set_value(data, dotted.split("."), value, f"uncertain.{dotted}")
+        set_field(data, dotted.split("."), value, f"uncertain.{dotted}")
     return validate(data, Path(scenario.name))
 
 
