@@ -33,7 +33,7 @@ import yaml
 
 from sim.classroom import ClassroomModel
 from sim.errors import InputError
-from sim.experiments.design import run_seed
+from sim.experiments.execution import run_seed
 from sim.schema import Intervention, Scenario, Target
 
 QUARTERS = 8

@@ -61,6 +61,7 @@ def defining(pattern: str) -> list[str]:
 def test_one_atomic_writer_one_figure_saver_one_seed_scheme_one_setter() -> None:
     """Each of these is written once in sim/: a second copy is how the copies came to differ before (sweep PNGs
     held matplotlib's version, compare's did not; three setters of a dotted path checked paths differently)."""
+    assert defining(".submit(") == ["sim/experiments/execution.py"], "tasks are mapped by execution.map_tasks only"
     assert defining(".savefig(") == ["sim/files.py"]
     assert defining("os.replace(temporary") == ["sim/files.py"]
     assert defining("random.SeedSequence(") == ["sim/experiments/execution.py"]

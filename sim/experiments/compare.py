@@ -15,7 +15,7 @@ import hashlib
 import math
 import sys
 from collections.abc import Callable
-from concurrent.futures import as_completed
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -26,9 +26,8 @@ from pydantic import Field, ValidationError, field_validator
 from scipy import stats
 
 from sim.errors import InputError
-from sim.experiments.design import run_seed
-from sim.experiments.execution import worker_pool
-from sim.experiments.robust import Uncertain, in_world, parse_uncertain, run_tasks, with_added
+from sim.experiments.execution import map_tasks, run_seed
+from sim.experiments.robust import Uncertain, in_world, parse_uncertain, with_added
 from sim.metrics import firm_totals
 from sim.output import FLOAT_FORMAT, versions, write_json
 from sim.run import run
@@ -282,7 +281,7 @@ def run_in_worlds(plan: ComparisonPlan, workers: int = 1, on_run: Callable[[], N
         added = plan.added(arm)
         name = plan.arms[arm].name
         tasks += [(with_added(base, added, name), seed) for base, seed in zip(bases, seeds, strict=True)]
-    outcomes = run_tasks(tasks, workers, on_run)
+    outcomes = run_outcomes(tasks, workers, on_run)
     n = len(seeds)
     per_scenario = [outcomes[i * n : (i + 1) * n] for i in range(len(plan.arms) + 1)]
     return Results(seeds=seeds, base=per_scenario[0], arms=dict(zip(plan.arms, per_scenario[1:], strict=True)))
@@ -291,24 +290,20 @@ def run_in_worlds(plan: ComparisonPlan, workers: int = 1, on_run: Callable[[], N
 def run_paired_replicates(
     scenarios: list[Scenario], seeds: list[int], workers: int = 1, on_run: Callable[[], None] | None = None
 ) -> list[Outcome]:
-    """Every scenario with every seed, in that order whatever the number of worker processes (the local
-    worker pool of sim.experiments.execution)."""
-    tasks = [(scenario, seed) for scenario in scenarios for seed in seeds]
-    if workers <= 1:
-        return [finished(run_outcome(*task), on_run) for task in tasks]
-    outcomes: list[Outcome | None] = [None] * len(tasks)
-    with worker_pool(workers, [__name__]) as pool:
-        futures = {pool.submit(run_outcome, *task): i for i, task in enumerate(tasks)}
-        for future in as_completed(futures):
-            outcomes[futures[future]] = finished(future.result(), on_run)
-    return outcomes
+    """Every scenario with every seed, in that order whatever the number of worker processes."""
+    return run_outcomes([(scenario, seed) for scenario in scenarios for seed in seeds], workers, on_run)
 
 
-def finished(outcome: Outcome, on_run: Callable[[], None] | None) -> Outcome:
-    """Report one finished run to the progress callback, if any."""
-    if on_run is not None:
-        on_run()
-    return outcome
+def run_outcomes(
+    tasks: list[tuple[Scenario, int]],
+    workers: int = 1,
+    on_run: Callable[[], None] | None = None,
+    pool: Executor | None = None,
+) -> list[Outcome]:
+    """`run_outcome` of every (scenario, seed), in task order, through the execution layer (in `pool` if a
+    caller keeps one across batches); `on_run()` as each finishes."""
+    progress = (lambda index, outcome: on_run()) if on_run is not None else None
+    return map_tasks(run_outcome, tasks, workers, progress, pool)
 
 
 def values(outcomes: list[Outcome], metric: str) -> np.ndarray:

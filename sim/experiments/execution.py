@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError, Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from typing import Any
 
@@ -143,3 +143,42 @@ def worker_pool(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def map_tasks(
+    function: Callable[..., Any],
+    tasks: Sequence[tuple],
+    workers: int = 1,
+    on_result: Callable[[int, Any], None] | None = None,
+    pool: Executor | None = None,
+    scheduler: str | None = None,
+    on_lost: Callable[[int, BaseException], Any] | None = None,
+    preload: Sequence[str] = (),
+) -> list:
+    """`function(*task)` for every task, the results in task order whoever ran them and in whatever order
+    they finished: in `pool` if given (a caller running many batches keeps one), else in a pool of `workers`
+    processes (or the Dask cluster at `scheduler`) started for these tasks, whose fork server imports
+    `function`'s module and `preload`, or here when one worker suffices. `on_result(index, result)` is called
+    as each task finishes, for progress or to record it. A task the pool itself failed (its worker died) raises,
+    or with `on_lost` gives `on_lost(index, error)` as its result and the others go on."""
+    if pool is None and (scheduler is not None or min(workers, len(tasks)) > 1):
+        with worker_pool(min(workers, len(tasks)), [*preload, function.__module__], scheduler) as started:
+            return map_tasks(function, tasks, on_result=on_result, pool=started, on_lost=on_lost)
+    results: list = [None] * len(tasks)
+    report = on_result or (lambda index, result: None)
+    if pool is None:
+        for index, task in enumerate(tasks):
+            results[index] = function(*task)
+            report(index, results[index])
+        return results
+    futures = {pool.submit(function, *task): index for index, task in enumerate(tasks)}
+    for future in as_completed(futures):
+        index = futures[future]
+        try:
+            results[index] = future.result()
+        except (Exception, CancelledError) as exc:
+            if on_lost is None:
+                raise
+            results[index] = on_lost(index, exc)
+        report(index, results[index])
+    return results

@@ -39,10 +39,9 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from sim.errors import InputError
-from sim.experiments.compare import base_path
-from sim.experiments.design import run_seed
-from sim.experiments.execution import worker_pool
-from sim.experiments.robust import Uncertain, in_world, parse_uncertain, run_tasks, with_added
+from sim.experiments.compare import base_path, run_outcomes
+from sim.experiments.execution import run_seed, worker_pool
+from sim.experiments.robust import Uncertain, in_world, parse_uncertain, with_added
 from sim.experiments.studies import completed, exclusive, fail_interrupted, make_folder, open_study
 from sim.files import write_text
 from sim.output import FLOAT_FORMAT, rounded, versions
@@ -396,7 +395,7 @@ def score_plans(
         tasks += [
             (with_added(world, added, problem.base.name), seed) for world, seed in zip(worlds, seeds, strict=True)
         ]
-    outcomes = run_tasks(tasks, 1, on_run, pool)
+    outcomes = run_outcomes(tasks, 1, on_run, pool)
     n = len(seeds)
     scores = []
     for k in range(len(plans)):

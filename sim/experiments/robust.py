@@ -18,8 +18,6 @@ over the best of the others).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from sim.errors import InputError
-from sim.experiments.execution import stream_generator, worker_pool
+from sim.experiments.execution import stream_generator
 from sim.output import FLOAT_FORMAT, write_json
 from sim.scenario import check_field_path, field_info, set_field, short_repr, validate
 from sim.schema import Intervention, Scenario
@@ -146,28 +144,6 @@ def in_world(scenario: Scenario, world: dict[str, Any]) -> Scenario:
 def with_added(scenario: Scenario, added: list[Intervention], name: str) -> Scenario:
     """A scenario with interventions added after its own."""
     return scenario.model_copy(update={"name": name, "interventions": [*scenario.interventions, *added]})
-
-
-def run_tasks(
-    tasks: list[tuple[Scenario, int]],
-    workers: int = 1,
-    on_run: Callable[[], None] | None = None,
-    pool: Executor | None = None,
-) -> list:
-    """compare.evaluate on every (scenario, seed), in task order whatever the number of worker processes; in
-    `pool` if given (a caller running many batches keeps one), else in a pool of `workers` started here."""
-    from sim.experiments.compare import finished, run_outcome
-
-    if pool is None and workers > 1:
-        with worker_pool(min(workers, len(tasks)), ["sim.experiments.compare"]) as own:
-            return run_tasks(tasks, workers, on_run, own)
-    if pool is None:
-        return [finished(run_outcome(*task), on_run) for task in tasks]
-    outcomes: list = [None] * len(tasks)
-    futures = {pool.submit(run_outcome, *task): i for i, task in enumerate(tasks)}
-    for future in as_completed(futures):
-        outcomes[futures[future]] = finished(future.result(), on_run)
-    return outcomes
 
 
 # --- analysis ---------------------------------------------------------------------------------------------

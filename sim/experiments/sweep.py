@@ -19,7 +19,6 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -34,7 +33,7 @@ from pydantic import ValidationError
 
 from sim.errors import InputError
 from sim.experiments.design import Experiment, RunSpec, SweepPlan, build_plan, series_points
-from sim.experiments.execution import connect, worker_pool
+from sim.experiments.execution import connect, map_tasks
 from sim.files import TEMPORARY, atomic_write
 from sim.metrics import firm_totals
 from sim.output import versions
@@ -131,27 +130,17 @@ def tasks_for(plan: SweepPlan, runs: Iterable[RunSpec]) -> list[Task]:
 Record = Callable[[dict[str, Any] | Lost], None]
 
 
-def run_here(tasks: list[Task], record: Record) -> None:
-    """Every task in this process, in order."""
-    for task in tasks:
-        record(run_task(task))
-
-
-def run_in_pool(tasks: list[Task], workers: int, record: Record) -> None:
-    """Tasks in the local worker pool (sim.experiments.execution), each row recorded as its run finishes; on
-    the way out (finished, or interrupted) runs not started are cancelled and the few in flight waited for."""
-    with worker_pool(workers, ["__main__", __name__]) as pool:
-        futures = {pool.submit(run_task, task): task.spec.index for task in tasks}
-        for future in as_completed(futures):
-            record(settled(future, futures[future]))
-
-
 def run_locally(tasks: list[Task], record: Record, workers: int) -> None:
-    """Tasks in a pool of `workers` processes, or in this process when one worker suffices."""
-    if min(workers, len(tasks)) > 1:
-        run_in_pool(tasks, min(workers, len(tasks)), record)
-    else:
-        run_here(tasks, record)
+    """Tasks through the execution layer (a pool of `workers` processes, or this process when one worker
+    suffices), each row recorded as its run finishes; a run whose worker died is recorded as `Lost`."""
+
+    def lost(position: int, error: BaseException) -> Lost:
+        return Lost(tasks[position].spec.index, f"{type(error).__name__}: {error}")
+
+    def finished(position: int, row: dict[str, Any] | Lost) -> None:
+        record(row)
+
+    map_tasks(run_task, [(task,) for task in tasks], workers, finished, on_lost=lost, preload=["__main__"])
 
 
 def run_on_cluster(tasks: list[Task], record: Record, client: Any, digest: str) -> None:

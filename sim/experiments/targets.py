@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -22,7 +22,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from scipy import stats
 
-from sim.experiments.execution import run_seed
+from sim.experiments.execution import map_tasks, run_seed
 from sim.run import run
 from sim.schema import Scenario
 from sim.survey import population_rates, survey_frame
@@ -204,17 +204,8 @@ def run_replicates(
     """Run the scenario once per seed, here or in `pool`; `on_replicate()` is called as each finishes. The
     replicates come back in seed order, so what follows does not depend on the number of workers. Without
     `employees`, replicates carry the firms' answers only (all a calibration trial needs)."""
-    report = on_replicate or (lambda: None)
-    if pool is None:
-        replicates = []
-        for seed in seeds:
-            replicates.append(run_replicate(scenario, seed, employees))
-            report()
-        return replicates
-    submitted = [pool.submit(run_replicate, scenario, seed, employees) for seed in seeds]
-    for _ in as_completed(submitted):
-        report()
-    return [future.result() for future in submitted]
+    progress = (lambda index, replicate: on_replicate()) if on_replicate is not None else None
+    return map_tasks(run_replicate, [(scenario, seed, employees) for seed in seeds], on_result=progress, pool=pool)
 
 
 def rates_table(replicates: list[Replicate]) -> pd.DataFrame:
