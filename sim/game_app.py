@@ -31,7 +31,7 @@ import solara.lab
 from matplotlib.figure import Figure
 
 from sim.app import CSS, counts_html, wait_for_the_screen
-from sim.classroom import scenario_from_environment
+from sim.classroom import SCENARIO_VARIABLE, scenario_from_environment
 from sim.game import (
     ADDRESS_VARIABLE,
     CLASS_VARIABLE,
@@ -95,7 +95,7 @@ def game_room() -> ClassRoom:
             return ClassRoom.from_json(Path(opened).read_text(encoding="utf-8"), opened)
         return ClassRoom(scenario_from_environment(os.environ), seed)
 
-    return shared_room(f"{opened}|{seed}|{os.environ.get('ADOPTSIM_APP_SCENARIO', '')}", make)
+    return shared_room(f"{opened}|{seed}|{os.environ.get(SCENARIO_VARIABLE, '')}", make)
 
 
 ROOM = game_room()

@@ -455,8 +455,7 @@ def platform_numbers(pilots: list[PilotRow]) -> dict[str, int]:
     """Platform names as the model's numbers: the shared one 0, the others 1, 2, ... in order of first mention."""
     numbers = {SHARED: 0}
     for pilot in pilots:
-        key = SHARED if pilot.platform.lower() == SHARED else pilot.platform
-        numbers.setdefault(key, len(numbers))
+        numbers.setdefault(platform_key(pilot), len(numbers))
     return numbers
 
 

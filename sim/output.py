@@ -26,6 +26,7 @@ import numpy as np
 import yaml
 
 from sim.errors import InputError
+from sim.files import write_text
 from sim.run import RunResult
 from sim.scenario import scenario_digest
 from sim.survey import definitions, population_rates, survey_frame
@@ -236,8 +237,8 @@ def rounded(value):
 
 
 def write_json(path: Path, data: dict) -> None:
-    """JSON with stable formatting."""
-    path.write_text(json.dumps(rounded(data), indent=2) + "\n", encoding="utf-8")
+    """JSON with stable formatting, written atomically (sim.files)."""
+    write_text(path, json.dumps(rounded(data), indent=2) + "\n")
 
 
 def manifest(result: RunResult, command: list[str] | None = None) -> dict:

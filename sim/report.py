@@ -17,12 +17,11 @@ from importlib import import_module
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from sim.errors import InputError
 from sim.files import write_text
 from sim.output import is_staging
-from sim.report_money import best_in_money, in_money, money_sections, money_sentence, run_money_sentence
+from sim.report_money import best_in_money, in_money, money_sections, money_sentence, run_money_sentence, signed
 from sim.terms import smallest_meaningful
 from sim.value import amount_text
 
@@ -251,7 +250,7 @@ def change(value: float, unit: str, currency: str = "") -> str:
     if unit == "share":
         return f"{100 * value:+.1f} points"
     if unit == "money":
-        return ("+" if value >= 0 else "-") + money(abs(value), currency)
+        return signed(value, currency)
     return f"{value:+.{DECIMALS.get(unit, 2)}f}"
 
 
@@ -570,17 +569,19 @@ def reading_notes(data: dict) -> str:
 
 
 def run_scenario(folder: Path) -> dict | None:
-    """The scenario a run ran (its scenario.yaml), or None where it cannot be read."""
+    """The scenario a run ran (its scenario.yaml, read as every scenario file is), or None where it cannot be
+    read."""
+    from sim.scenario import read_yaml
+
     try:
-        data = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        return read_yaml(folder / "scenario.yaml", "a run's scenario")
+    except InputError:
         return None
-    return data if isinstance(data, dict) else None
 
 
-def run_currency(folder: Path) -> str:
-    """The currency of a run's amounts, from the scenario it ran (scenario.yaml), where it says."""
-    firm = (run_scenario(folder) or {}).get("firm")
+def run_currency(scenario: dict | None) -> str:
+    """The currency of a run's amounts, from the scenario it ran, where it says."""
+    firm = (scenario or {}).get("firm")
     return str(firm.get("currency", "")) if isinstance(firm, dict) else ""
 
 
@@ -617,17 +618,18 @@ def interventions_sentence(interventions: list[dict], currency: str = "") -> str
 def run_page(folder: Path) -> str:
     """The report of a run folder."""
     summary = read_json(folder / "summary.json")
+    scenario = run_scenario(folder)
+    currency = run_currency(scenario)
     sections = [section("Headline figures", key_values(summary))]
     if summary.get("interventions"):
         frame = pd.DataFrame(summary["interventions"])
-        currency = run_currency(folder)
         sections.append(
             section("Interventions", table(frame.assign(cost=frame["cost"].map(lambda c: money(c, currency)))))
         )
     if summary.get("firms"):
         sections.append(section("Firms", table(pd.DataFrame(summary["firms"]))))
     sections += [figures_section(folder, first=("usage_vs_engagement",)), provenance(folder)]
-    sentences = run_summary(summary, run_currency(folder)) + run_money_sentence(summary, run_scenario(folder))
+    sentences = run_summary(summary, currency) + run_money_sentence(summary, scenario)
     return page(f"Run of {summary['scenario']}", bullets(sentences), sections)
 
 

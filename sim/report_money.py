@@ -9,7 +9,8 @@ import math
 
 import pandas as pd
 
-from sim.value import amount_text
+from sim.terms import smallest_meaningful
+from sim.value import WEEKS_A_YEAR, amount_text
 
 
 def in_money(data: dict) -> dict:
@@ -25,7 +26,7 @@ def in_money(data: dict) -> dict:
     for name in value_metrics:
         info = data["metrics"][name]
         info["unit"] = "money"
-        info["meaningful"] = info.get("meaningful", 0.1) * unit
+        info["meaningful"] = info.get("meaningful", smallest_meaningful("value")) * unit
     for row in data["results"]:
         if row["metric"] in value_metrics:
             for key in ("base_mean", "arm_mean", "diff_mean", "diff_ci_low", "diff_ci_high"):
@@ -46,7 +47,7 @@ def payback_text(figures: dict, weeks: int) -> str:
     done = figures["paid_back_replicates"]
     text = f"not paid back within the {weeks} weeks ({done} replicate{'' if done == 1 else 's'} did)"
     if figures["net_value"] < 0 < figures["extra_run_rate"]:
-        later = math.ceil(-figures["net_value"] / (figures["extra_run_rate"] / 52))
+        later = math.ceil(-figures["net_value"] / (figures["extra_run_rate"] / WEEKS_A_YEAR))
         text += f", though at its run-rate, spending nothing more, it would pay back about {later} weeks later"
     return text
 

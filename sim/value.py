@@ -60,10 +60,6 @@ class Money:
     scope: float
     value_unit: float
 
-    def label(self, amount: float) -> str:
-        """An amount with its currency, as people say it: USD 850, USD 12k, USD 3.2M."""
-        return amount_text(amount, self.currency)
-
 
 def money_of(scenario: Scenario) -> Money:
     """The currency, annual revenue, use-case scope and value of one unit a year for a scenario's firm."""

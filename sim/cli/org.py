@@ -45,14 +45,14 @@ def import_command(
     """Write a scenario whose firm is yours: its teams with their survey means of attitude, anxiety, skill, usage
     and psychological safety, and its pilots at their stages. The mapping is in docs/ODD.md (sections 5.4, 6.1)."""
     with user_errors():
-        from sim.files import atomic_write
+        from sim.files import write_text
         from sim.orgdata import MARKER, organisation
 
         check_out(out, force, MARKER)
         imported = organisation(teams, survey, pilots, name or out.stem, industry, min_respondents)
         text = imported.text([teams, survey, *([pilots] if pilots is not None else [])])
         try:
-            atomic_write(out, lambda path: path.write_text(text, encoding="utf-8"))
+            write_text(out, text)
         except OSError as exc:
             raise InputError(f"--out {out}: cannot write there ({exc.strerror}).") from None
     if not quiet:

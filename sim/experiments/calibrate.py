@@ -14,7 +14,6 @@ is fitted.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -46,7 +45,7 @@ from sim.experiments.targets import (
     targets_figure,
 )
 from sim.files import save_figure, write_text
-from sim.output import rounded
+from sim.output import write_json
 from sim.scenario import deep_merge, resolve_scenario_path, scenario_digest, scenario_with
 from sim.schema import Scenario
 
@@ -590,7 +589,7 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
 def write_calibration(result: Calibration, folder: Path) -> None:
     """calibration.json, fit.csv, trials.csv, identifiability.csv, fitted.yaml and figures/ (fit per target,
     objective history), with elasticities.csv and its figure when they were scored."""
-    write_text(folder / "calibration.json", json.dumps(rounded(calibration_record(result)), indent=2) + "\n")
+    write_json(folder / "calibration.json", calibration_record(result))
     write_csv(folder / "fit.csv", fit_table(result))
     write_csv(folder / "trials.csv", result.trials_table())
     write_csv(folder / "identifiability.csv", result.near_optimal_ranges())

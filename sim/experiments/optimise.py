@@ -44,7 +44,7 @@ from sim.experiments.execution import run_seed, worker_pool
 from sim.experiments.robust import Uncertain, in_world, parse_uncertain, with_added
 from sim.experiments.studies import completed, exclusive, fail_interrupted, make_folder, open_study
 from sim.files import write_text
-from sim.output import FLOAT_FORMAT, rounded, versions
+from sim.output import FLOAT_FORMAT, versions, write_json
 from sim.scenario import allowed_fields, describe_value_error, load_scenario, read_yaml, scenario_digest
 from sim.schema import Intervention, InterventionKind, Scenario, Strict
 
@@ -831,10 +831,10 @@ def write_optimisation(result: Optimisation, folder: Path) -> None:
     from sim.experiments.optimise_figures import save_front_figure
 
     csv = {"index": False, "float_format": FLOAT_FORMAT, "lineterminator": "\n"}
-    write_text(folder / "optimise.json", json.dumps(rounded(optimisation_record(result)), indent=2) + "\n")
+    write_json(folder / "optimise.json", optimisation_record(result))
     rows = [option_row(o) for o in [*result.front, *result.singles]]
     write_text(folder / "front.csv", pd.DataFrame(rows).to_csv(**csv))
     write_text(folder / "trials.csv", trials_table(result.study).to_csv(**csv))
     write_text(folder / "plans.yaml", comparison_document(result, folder))
     save_front_figure(result, folder / "figures")
-    write_text(folder / "manifest.json", json.dumps(rounded(manifest(result)), indent=2) + "\n")
+    write_json(folder / "manifest.json", manifest(result))

@@ -71,7 +71,6 @@ def save_front_figure(result: Optimisation, folder: Path) -> Path:
     ax.axhline(result.base.mean("pilots_scaled"), color="#737373", lw=0.8, ls=":", label="base case, fresh replicates")
     ax.axvline(result.problem.budget, color="black", lw=1, ls="--", label="budget")
     ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1e6:g}M" if abs(x) >= 1e6 else f"{x / 1e3:g}k" if x else "0")
-    ax.xaxis.set_major_formatter(lambda x, _: f"{x / 1e6:g}M" if abs(x) >= 1e6 else f"{x / 1e3:g}k" if x else "0")
     ax.set_xlabel("cost of the plan")
     ax.set_ylabel("pilots scaled (mean over replicates)")
     ax.set_title(f"{result.problem.spec.name}: plans within a budget of {result.problem.budget:,.0f}", fontsize=10)

@@ -30,7 +30,7 @@ from scipy.stats import qmc
 from sim.errors import InputError
 from sim.experiments.execution import stream_generator
 from sim.output import FLOAT_FORMAT, write_json
-from sim.scenario import check_field_path, field_info, set_field, short_repr, validate
+from sim.scenario import check_field_path, field_info, scenario_with, set_field, short_repr, validate
 from sim.schema import Intervention, Scenario
 
 WORLD_STREAM = 7_331
@@ -133,12 +133,7 @@ def check_value(base: Scenario, keys: list[str], value: Any, where: str) -> None
 
 def in_world(scenario: Scenario, world: dict[str, Any]) -> Scenario:
     """The scenario with one world's values set (already checked by parse_uncertain)."""
-    if not world:
-        return scenario
-    data = scenario.model_dump(mode="json")
-    for dotted, value in world.items():
-        set_field(data, dotted.split("."), value, f"uncertain.{dotted}")
-    return validate(data, Path(scenario.name))
+    return scenario_with(scenario, world) if world else scenario
 
 
 def with_added(scenario: Scenario, added: list[Intervention], name: str) -> Scenario:
