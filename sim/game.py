@@ -499,11 +499,17 @@ def spans(quarters: list[str]) -> str:
     return ", ".join(parts)
 
 
-def debrief(player: Player) -> Debrief:
-    """The debrief of a finished (or unfinished) game."""
+def debrief(player: Player, references: tuple[dict[str, float], dict[str, float]] | None = None) -> Debrief:
+    """The debrief of a finished (or unfinished) game. `references`, the outcomes of doing nothing and of the
+    strong plan on the player's firm and seed, as a class keeps them (`ClassRoom.references`), are run here
+    when not given."""
     yours = player.outcome()
-    nothing = replay(player.scenario, player.seed, do_nothing()).outcome()
-    strong = replay(player.scenario, player.seed, strong_plan()).outcome()
+    if references is None:
+        references = (
+            replay(player.scenario, player.seed, do_nothing()).outcome(),
+            replay(player.scenario, player.seed, strong_plan()).outcome(),
+        )
+    nothing, strong = references
     return Debrief(yours, nothing, strong, kind_effects(player, yours))
 
 

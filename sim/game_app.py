@@ -385,7 +385,7 @@ def PlayerPage(player: Player):
 @solara.component
 def Debrief(player: Player):
     """The end of the game: against doing nothing and the strong plan, what mattered, and the results file."""
-    report = solara.use_memo(lambda: debrief(player), [player.quarter])
+    report = solara.use_memo(lambda: debrief(player, ROOM.references()), [player.quarter])
     solara.HTML(tag="h3", unsafe_innerHTML="Debrief: the same firm, the same luck, other decisions")
     solara.HTML(tag="table", unsafe_innerHTML=debrief_html(report), classes=["adoptsim-board", "adoptsim-debrief"])
     lines = "".join(f"<li>{html.escape(line)}</li>" for line in report.lines())

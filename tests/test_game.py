@@ -291,3 +291,11 @@ def test_serving_a_class_beyond_this_machine_warns_and_says_what_address_to_shar
     text = network_warning("0.0.0.0", 8765, f"http://{address}:8765/")
     assert text.startswith("Warning: --host 0.0.0.0 serves the game to other machines")
     assert f"Address to share with students: http://{address}:8765/" in text
+
+
+def test_a_class_debrief_uses_the_references_it_keeps_and_they_are_the_players_own() -> None:
+    """The page passes the class's cached runs of doing nothing and of the strong plan to the debrief instead of
+    running them again for every student; they must be what the debrief would run on the student's firm."""
+    room = ClassRoom(GAME, SEED)
+    player = replay(room.scenario, room.seed, PATHS["ann"], "ann")
+    assert debrief(player, room.references()) == debrief(player)
