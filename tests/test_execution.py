@@ -92,10 +92,22 @@ def test_compare_sweep_and_validate_draw_the_same_png_bytes_run_to_run(cli, tmp_
         assert b"Matplotlib version" not in b"".join(figure_bytes(first).values()), command
 
 
-def interrupted(commands: dict[str, list[str]], cwd: Path, after: float) -> dict[str, subprocess.CompletedProcess]:
-    """Each `adoptsim ARGS` in a process group of its own, all at once, each sent Ctrl-C (SIGINT to the group,
-    as a terminal does: the command, its fork server and its workers) `after` seconds in; their exit codes and
-    output."""
+def group_size(pgid: int) -> int:
+    """How many processes are in a process group (Linux /proc)."""
+    count = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        count += int(fields[2]) == pgid  # the fields after the name: state, ppid, pgrp, ...
+    return count
+
+
+def interrupted(commands: dict[str, list[str]], cwd: Path, workers: int) -> dict[str, subprocess.CompletedProcess]:
+    """Each `adoptsim ARGS` in a process group of its own, all at once; once each has started its `workers`
+    worker processes (its group holds the command, the fork server and the workers), each is sent Ctrl-C
+    (SIGINT to the group, as a terminal does). Their exit codes and output."""
     import os
     import signal
     import time
@@ -113,7 +125,16 @@ def interrupted(commands: dict[str, list[str]], cwd: Path, after: float) -> dict
     }
     done = {}
     try:
-        time.sleep(after)
+        deadline = time.monotonic() + 180
+        waiting = dict(processes)
+        while waiting:
+            for name, process in list(waiting.items()):
+                assert process.poll() is None, f"{name} ended before Ctrl-C: {process.communicate()}"
+                if group_size(process.pid) >= workers + 2:
+                    del waiting[name]
+            assert time.monotonic() < deadline, f"no worker pool after 180 s: {sorted(waiting)}"
+            time.sleep(0.2)
+        time.sleep(1)  # runs under way
         for name, process in processes.items():
             assert process.poll() is None, f"{name} ended before Ctrl-C: {process.communicate()}"
             os.killpg(process.pid, signal.SIGINT)
@@ -131,11 +152,13 @@ def interrupted(commands: dict[str, list[str]], cwd: Path, after: float) -> dict
 def test_ctrl_c_stops_compare_sweep_and_validate_alike(tmp_path: Path) -> None:
     """Exit 130, one line on stderr saying what was saved (the sweep's finished runs, which a rerun keeps) or
     that nothing was written, no traceback; and no half-written output folder left under the name asked for.
-    The three run at once, each long enough (thousands of runs) to be busy when Ctrl-C comes."""
+    The three run at once, Ctrl-C coming once their worker pools run; each has far more work than it can do
+    by then (8,000 runs of the 1,000-person baseline, about 40 s on two idle workers; 200 replicates of 60
+    firms)."""
     from tests.test_bad_input import tiny_comparison, tiny_experiment
 
-    comparison = tiny_comparison(tmp_path, replicates=4000)
-    experiment = tiny_experiment(tmp_path, replicates=4000)
+    comparison = tiny_comparison(tmp_path, replicates=4000, base="baseline")
+    experiment = tiny_experiment(tmp_path, replicates=4000, base="baseline")
     arguments = {
         "compare": [str(comparison)],
         "sweep": [str(experiment)],
@@ -144,7 +167,7 @@ def test_ctrl_c_stops_compare_sweep_and_validate_alike(tmp_path: Path) -> None:
     said = {"compare": "nothing was written to", "sweep": "runs are saved in", "validate": "nothing was written to"}
     outs = {command: tmp_path / f"{command}-out" for command in arguments}
     commands = {c: [c, *a, "--out", str(outs[c]), "--quiet", "--workers", "2"] for c, a in arguments.items()}
-    for command, done in interrupted(commands, tmp_path, after=15).items():
+    for command, done in interrupted(commands, tmp_path, workers=2).items():
         out = outs[command]
         assert done.returncode == 130, (command, done.returncode, done.stderr[-2000:])
         assert "interrupted" in done.stderr and said[command] in done.stderr, (command, done.stderr)

@@ -50,8 +50,11 @@ def test_the_ranking_flips_when_the_range_is_widened(tmp_path):
     narrow = robust_of(skill_comparison(tmp_path, 1e-6)).table().set_index("option")
     wide = robust_of(skill_comparison(tmp_path, 0.05)).table().set_index("option")
     assert narrow.p_best.idxmax() == "mandate" and narrow.p_best["mandate"] > 0.5
-    assert wide.p_best.idxmax() == "training" and wide.p_best["training"] == 1.0
-    assert wide.regret_mean["training"] == 0 and wide.regret_mean["mandate"] > narrow.regret_mean["mandate"]
+    # Measured: training best in all 12 worlds of the wide range. The lowest stratum of the hypercube draws
+    # training's effect in [0, 0.0042], near the narrow case, so up to 3 of 12 worlds may go to the mandate.
+    assert wide.p_best.idxmax() == "training" and wide.p_best["training"] >= 0.75
+    assert wide.regret_mean["training"] < wide.regret_mean["mandate"]
+    assert wide.regret_mean["mandate"] > narrow.regret_mean["mandate"]
 
 
 def test_worlds_are_latin_hypercube_draws_fixed_by_the_seed():

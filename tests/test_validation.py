@@ -28,9 +28,10 @@ def validation(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
     firms under $100M (0.23, sd 0.028, lowest 0.195 against 0.19), the anxious-usage ratio (1.18, sd 0.07,
     lowest 1.05 against 1.0) and regular use (0.93, sd 0.009, highest 0.938 against 0.94). At 60 firms six
     seeds of ten put every target inside (the misses: firms over $5B, three times); at 100 firms nine of ten
-    (firms under $100M at 0.154 once). So a configuration of this size lands inside every band unless a
-    target strays about two standard deviations toward its edge; a model that missed any target by a band's
-    width would fail at every seed."""
+    (firms under $100M at 0.154 once). The margin is not the same for every target: most sit two standard
+    deviations or more inside their bands, but regular use sits about one (0.009) below its upper edge, so
+    about one validation seed in seven at this size could put it just above 0.94 (none of seeds 0-9 did; seed 0,
+    used here, is fixed). A model that missed any target by a band's width would fail at every seed."""
     out = tmp_path_factory.mktemp("validate") / "population"
     args = ["validate", "--set", "population.firms=80", "--replicates", "10", "--seed", "0", "--out", str(out)]
     return CliRunner().invoke(app, args), out
